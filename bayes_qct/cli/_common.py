@@ -1,0 +1,48 @@
+"""Shared plumbing of the command line: consoles, error handling, exit codes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from bayes_qct.errors import BayesQCTError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def handle_errors[F: Callable[..., Any]](fn: F) -> F:
+    """Turn the toolkit's exceptions into a clear message and the contract's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BayesQCTError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def not_built(command: str, issue: str) -> None:
+    """Say plainly that a command does not exist yet, and exit non-zero."""
+    err_console.print(
+        f"[bold yellow]not built yet:[/] `bayes-qct {command}` is planned ({issue}) "
+        "but not implemented in this version; nothing was run.",
+        highlight=False,
+    )
+    raise typer.Exit(1)
+
+
+def setup_logging(verbose: bool) -> None:
+    """Route the library's logging to stderr."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
