@@ -44,7 +44,10 @@ class BadInputError(BayesQCTError):
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems = list(problems)
-        lines = [f"{len(self.problems)} problem(s) in the input; nothing was written:"]
+        lines = [
+            f"{len(self.problems)} problem(s) in the input; nothing was written "
+            "(rows count data rows from 1, after the header):"
+        ]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 

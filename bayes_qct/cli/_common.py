@@ -13,7 +13,7 @@ from rich.console import Console
 from bayes_qct.errors import BayesQCTError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def handle_errors[F: Callable[..., Any]](fn: F) -> F:
@@ -24,7 +24,7 @@ def handle_errors[F: Callable[..., Any]](fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except BayesQCTError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
