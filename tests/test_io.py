@@ -1,0 +1,111 @@
+"""Readers, reshaping and mapping: every format lands in the same typed Cohort."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadstat
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bayes_qct.api import load_cohort
+from bayes_qct.constants import WAVES
+from bayes_qct.data.io import cohort_from_frame, to_long, to_wide
+
+
+def _write(df: pd.DataFrame, path) -> None:
+    suffix = path.suffix
+    if suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    elif suffix == ".sav":
+        pyreadstat.write_sav(df, str(path))
+    elif suffix == ".dta":
+        pyreadstat.write_dta(df, str(path))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".sav", ".dta"])
+def test_round_trip_each_format(long_table, tmp_path, suffix):
+    reference = cohort_from_frame(long_table).data
+    path = tmp_path / f"cohort{suffix}"
+    _write(long_table, path)
+    cohort = load_cohort(path)
+    pd.testing.assert_frame_equal(cohort.data, reference, check_dtype=False)
+    assert cohort.n_participants == long_table["participant_id"].nunique()
+    assert not cohort.synthetic and len(cohort.sha256) == 64
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".dta"])
+def test_wide_files_are_reshaped(long_table, tmp_path, suffix):
+    reference = cohort_from_frame(long_table).data
+    wide = to_wide(cohort_from_frame(long_table).data)
+    assert {"offending_days_t1", "offending_days_t4"} <= set(wide.columns)
+    path = tmp_path / f"wide{suffix}"
+    _write(wide, path)
+    cohort = load_cohort(path)
+    cols = [c for c in reference.columns if c != "interviewed"]
+    pd.testing.assert_frame_equal(cohort.data[cols], reference[cols], check_dtype=False)
+
+
+def test_mapping_renames_columns_and_labels(long_table, tmp_path):
+    theirs = long_table.rename(columns={"participant_id": "client_id", "legal_status": "route"})
+    theirs["route"] = theirs["route"].map({"QCT": "DTTO", "voluntary": "other"})
+    theirs["wave"] = theirs["wave"].map({"t1": "intake", "t2": "fu6", "t3": "fu12", "t4": "fu18"})
+    data = tmp_path / "theirs.csv"
+    theirs.to_csv(data, index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[columns]\nclient_id = "participant_id"\nroute = "legal_status"\n\n'
+        '[values.legal_status]\nDTTO = "QCT"\nother = "voluntary"\n\n'
+        '[values.wave]\nintake = "t1"\nfu6 = "t2"\nfu12 = "t3"\nfu18 = "t4"\n'
+    )
+    cohort = load_cohort(data, mapping=mapping)
+    reference = cohort_from_frame(long_table).data
+    pd.testing.assert_frame_equal(cohort.data, reference, check_dtype=False)
+
+
+def test_mapping_applies_to_wide_suffixes(long_table, tmp_path):
+    wide = to_wide(cohort_from_frame(long_table).data, columns=["offending_days"])
+    wide.columns = [c.replace("_t2", "_fu6") for c in wide.columns]
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[values.wave]\nfu6 = "t2"\n')
+    cohort = load_cohort(path, mapping=mapping)
+    assert cohort.data["offending_days"].notna().groupby(cohort.data["wave"],
+                                                         observed=False).sum()["t2"] > 0
+
+
+def test_absent_rows_fill_the_wave_grid(long_table):
+    cohort = cohort_from_frame(long_table)
+    assert len(cohort.data) == 4 * cohort.n_participants
+    assert list(cohort.data["wave"].cat.categories) == list(WAVES)
+    missing = cohort.data["offending_days"].isna()
+    assert (cohort.data.loc[missing, "interviewed"] == 0).all()
+    assert cohort.data["days_at_liberty"].between(0, 30).all()
+
+
+_people = st.lists(
+    st.tuples(
+        st.sampled_from(["QCT", "voluntary"]), st.sampled_from(["a", "b", "c"]),
+        st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=4, max_size=4),
+        st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=4, max_size=4),
+    ),
+    min_size=1, max_size=15,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_people)
+def test_long_wide_long_is_identity(people):
+    rows = [
+        {"participant_id": f"id{i}", "site": site, "legal_status": status, "wave": wave,
+         "offending_days": off[w], "drug_use_days": drug[w]}
+        for i, (status, site, off, drug) in enumerate(people)
+        for w, wave in enumerate(WAVES)
+    ]
+    cohort = cohort_from_frame(pd.DataFrame(rows))
+    wide = to_wide(cohort.data)
+    back = cohort_from_frame(to_long(wide)).data
+    pd.testing.assert_frame_equal(back, cohort.data, check_dtype=False)
