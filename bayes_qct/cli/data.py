@@ -83,14 +83,23 @@ def validate(
 
 
 def _print_calibration(cohort) -> None:
-    try:
-        from bayes_qct.data.reconstruct import calibration_table
-    except ImportError:
-        return
+    from bayes_qct.data.reconstruct import calibration_table
+
     calib = calibration_table(cohort)
-    table = Table(title="Calibration of the synthetic cohort to the paper (target vs achieved)")
-    for col in calib.columns:
-        table.add_column(str(col))
+    table = Table(title="Calibration of this synthetic cohort to the paper's published figures")
+    for col in ("target", "paper", "achieved", "tolerance", "within", "section"):
+        table.add_column(col, justify="left" if col in ("target", "section") else "right")
     for row in calib.itertuples(index=False):
-        table.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(
+            row.target,
+            f"{row.paper_value:.4g}",
+            f"{row.achieved:.4g}",
+            str(row.tolerance),
+            "yes" if row.ok else "[red]NO[/]",
+            row.paper_section,
+        )
     console.print(table)
+    console.print(
+        f"{int(calib['ok'].sum())} of {len(calib)} calibration targets within tolerance.",
+        highlight=False,
+    )

@@ -1,0 +1,1 @@
+"""The bundled synthetic cohort (data files only)."""

@@ -1,0 +1,377 @@
+"""How the reconstruction's parameters were found: a fit on expected values, then a search.
+
+1. :func:`fit_parameters` fits the generator's outcome parameters (and the dropout's
+   baseline term) by least squares on *expected* values: for fixed latent draws of
+   ``n_populations`` reconstructed populations, each target's expectation given the
+   parameters (group x wave means of the ZIB, P(any day), LOCF means, the t1 t statistic,
+   site 2's odds ratio), with interview selection approximated by its Gumbel top-k
+   inclusion probabilities. Residuals are scaled by the targets' tolerances.
+2. The fitted values are rounded and frozen in :data:`reconstruct.CALIBRATED_PARAMS`.
+   Re-running the fit reproduces the outcome parameters to about +-0.05; the dropout's
+   ``phi_baseline_qct`` is weakly identified (the frozen -0.67 against -1.33 on a re-run
+   with drug use's site-2 shift raised by hand), so it is frozen, not re-derived.
+3. :func:`search_draw` draws cohorts with seeds ``(RECONSTRUCTION_SEED, k)``, k = 0, 1, ...
+   and returns the first k whose calibration table passes (frozen as ``ACCEPTED_DRAW``):
+   an acceptance step for the sampling noise that no parameter fit removes.
+
+Neither step runs when the bundled file is regenerated; both are here so the numbers in
+``reconstruct.py`` can be re-derived (``python -m bayes_qct.data.reconstruct_fit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+
+import numpy as np
+from scipy.optimize import brentq, least_squares
+
+from bayes_qct.data import generator as gen
+from bayes_qct.data import reconstruct as rc
+
+log = logging.getLogger(__name__)
+
+NAMES = (
+    "off.b0", "off.b_qct", "off.g2", "off.g3", "off.g4", "off.d2", "off.d3", "off.d4",
+    "off.z1", "off.z2", "off.z3", "off.z4", "off.z_qct", "off.s_person", "off.site2_shift",
+    "off.z_site2",
+    "drug.b0", "drug.b_qct", "drug.g", "drug.d", "phi_baseline_qct",
+)  # fmt: skip
+
+
+def unpack(
+    theta: np.ndarray, base: gen.GeneratorParams
+) -> tuple[gen.GeneratorParams, rc.DropoutParams]:
+    """Parameter vector -> generator and dropout parameters."""
+    t = dict(zip(NAMES, map(float, theta), strict=True))
+    off = replace(
+        base.offending,
+        b0=t["off.b0"],
+        b_qct=t["off.b_qct"],
+        g=(0.0, t["off.g2"], t["off.g3"], t["off.g4"]),
+        d=(0.0, t["off.d2"], t["off.d3"], t["off.d4"]),
+        z=(t["off.z1"], t["off.z2"], t["off.z3"], t["off.z4"]),
+        z_qct=t["off.z_qct"],
+        s_person=t["off.s_person"],
+        site2_shift=t["off.site2_shift"],
+        z_site2=t["off.z_site2"],
+    )
+    drug = replace(
+        base.drug_use,
+        b0=t["drug.b0"],
+        b_qct=t["drug.b_qct"],
+        g=(0.0, *(t["drug.g"],) * 3),
+        d=(0.0, *(t["drug.d"],) * 3),
+    )
+    dropout = replace(rc.CALIBRATED_DROPOUT, phi_baseline_qct=t["phi_baseline_qct"])
+    return replace(base, offending=off, drug_use=drug), dropout
+
+
+def pack(params: gen.GeneratorParams, dropout: rc.DropoutParams) -> np.ndarray:
+    """Map generator and dropout parameters to a vector (inverse of :func:`unpack`)."""
+    o, d = params.offending, params.drug_use
+    return np.array(
+        [o.b0, o.b_qct, *o.g[1:], *o.d[1:], *o.z, o.z_qct, o.s_person, o.site2_shift, o.z_site2,
+         d.b0, d.b_qct, d.g[1], d.d[1], dropout.phi_baseline_qct]
+    )  # fmt: skip
+
+
+def _inclusion(x: np.ndarray, k: int) -> np.ndarray:
+    """Approximate top-k inclusion probabilities of keys x + Gumbel noise."""
+    c = brentq(lambda c: (1 - np.exp(-np.exp(x - c))).sum() - k, -50, 50)
+    return 1 - np.exp(-np.exp(x - c))
+
+
+def _populations(n: int) -> list[tuple[gen.Population, np.ndarray, np.ndarray]]:
+    out = []
+    for r in range(n):
+        rng = np.random.default_rng([rc.RECONSTRUCTION_SEED, 10_000 + r])
+        pop = rc.build_population(rng, rc.CALIBRATED_PARAMS)
+        liberty = gen.draw_liberty(rng, pop, rc.CALIBRATED_PARAMS)
+        out.append((pop, liberty, rng.normal(0, rc.CALIBRATED_DROPOUT.frailty_sd, pop.n)))
+    return out
+
+
+def expected_statistics(theta: np.ndarray, pops: list, base: gen.GeneratorParams) -> dict:
+    """Compute each fitted statistic's expected value, averaged over latent populations."""
+    params, dropout = unpack(theta, base)
+    acc: dict[str, list[float]] = {}
+
+    def put(key: str, value: float) -> None:
+        acc.setdefault(key, []).append(float(value))
+
+    ratio = [
+        params.offending.s_person / base.offending.s_person,
+        params.drug_use.s_person / base.drug_use.s_person,
+    ]
+    for pop0, n, frailty in pops:
+        pop = replace(pop0, v=pop0.v * ratio)
+        ey, p_any, ey2 = {}, {}, {}
+        for o in gen.OUTCOME_KEYS:
+            mu, pi = gen.probabilities(pop, params, o)
+            ey[o] = n * (1 - pi) * mu
+            ey2[o] = (1 - pi) * (n * mu * (1 - mu) + (n * mu) ** 2)
+            p_any[o] = (1 - pi) * (1 - (1 - mu) ** n)
+        keys = rc.interview_keys(pop, {o: ey[o] / n for o in ey}, dropout) + frailty[:, None]
+        w = np.ones((pop.n, 4))
+        for g, status in enumerate(("QCT", "voluntary")):
+            m = pop.qct == (1 - g)
+            for t in range(1, 4):
+                w[m, t] = _inclusion(keys[m, t - 1], rc.INTERVIEWS[status][t])
+        qct = pop.qct == 1
+        for label, m in (("QCT", qct), ("voluntary", ~qct)):
+            off, drug = ey["offending"][m], ey["drug-use"][m]
+            put(f"off t1 {label}", off[:, 0].mean())
+            for t in range(1, 4):
+                put(f"off t{t + 1} {label}", (w[m, t] * off[:, t]).sum() / w[m, t].sum())
+            put(f"off locf {label}", (w[m, 1] * off[:, 1] + (1 - w[m, 1]) * off[:, 0]).mean())
+            put(f"drug t1 {label}", drug[:, 0].mean())
+            put(f"drug locf {label}", (w[m, 1] * drug[:, 1] + (1 - w[m, 1]) * drug[:, 0]).mean())
+            pa = p_any["offending"][m][:, 1:]
+            seen = 1 - np.prod(1 - w[m, 1:], axis=1)
+            put(
+                f"any follow-up {label}",
+                100 * (1 - np.prod(1 - w[m, 1:] * pa, axis=1)).sum() / seen.sum(),
+            )
+        pa = p_any["offending"]
+        put("any t1", 100 * pa[:, 0].mean())
+        put("any t4", 100 * (w[:, 3] * pa[:, 3]).sum() / w[:, 3].sum())
+        put("none t2", 105 * (1 - (w[:, 1] * pa[:, 1]).sum() / w[:, 1].sum()))
+        var = [
+            ey2["offending"][m, 0].mean() - ey["offending"][m, 0].mean() ** 2 for m in (qct, ~qct)
+        ]
+        sp = np.sqrt((88 * var[0] + 61 * var[1]) / 149)
+        diff = ey["offending"][qct, 0].mean() - ey["offending"][~qct, 0].mean()
+        put("t offending t1", diff / (sp * np.sqrt(1 / 89 + 1 / 62)))
+        s2 = pop.site == 1
+        p0 = 1 - pa[:, 1]
+        a, b = (
+            (w[s2, 1] * p0[s2]).sum() / w[s2, 1].sum(),
+            (w[~s2, 1] * p0[~s2]).sum() / w[~s2, 1].sum(),
+        )
+        put("log OR site 2", np.log(a / (1 - a)) - np.log(b / (1 - b)))
+    return {k: float(np.mean(v)) for k, v in acc.items()}
+
+
+FIT_TARGETS: dict[str, tuple[float, float]] = {
+    "off t1 QCT": (22.9, 1.0), "off t1 voluntary": (9.3, 1.0),
+    "off t2 QCT": (4.0, 1.0), "off t2 voluntary": (4.0, 1.0),
+    "off t3 QCT": (6.0, 1.0), "off t3 voluntary": (6.0, 1.0),
+    "off t4 QCT": (5.0, 1.0), "off t4 voluntary": (2.0, 1.0),
+    "off locf QCT": (8.3, 1.0), "off locf voluntary": (6.4, 1.0),
+    "drug t1 QCT": (28.5, 1.0), "drug t1 voluntary": (21.4, 1.0),
+    "drug locf QCT": (19.2, 1.0), "drug locf voluntary": (19.3, 1.0),
+    "any follow-up QCT": (82.7, 3.0), "any follow-up voluntary": (56.6, 3.0),
+    "any t1": (74.0, 3.0), "any t4": (30.0, 3.0), "none t2": (72.0, 3.0),
+    "t offending t1": (6.73, 1.0), "log OR site 2": (float(np.log(0.26)), 0.5),
+}  # fmt: skip
+"""Statistic -> (published value, scale of its residual)."""
+
+
+PRIOR_PARAMS = gen.GeneratorParams(
+    offending=gen.OutcomeParams(
+        b0=0.0, b_qct=1.5, g=(0.0, -1.5, -1.5, -1.5), d=(0.0, -0.5, -0.5, -0.5),
+        z=(-1.0, 0.0, 0.0, 0.0), z_qct=0.0, b_score=0.2, s_person=1.5, site2_shift=1.0,
+    ),
+    drug_use=gen.OutcomeParams(
+        b0=2.0, b_qct=1.5, g=(0.0, -1.0, -1.0, -1.0), d=(0.0, -0.5, -0.5, -0.5),
+        z=(-4.0, -2.5, -2.5, -2.5), z_qct=0.0, b_score=0.4, s_person=1.5, site2_shift=0.8,
+    ),
+)  # fmt: skip
+"""Where the fit is pulled towards (weakly, sd :data:`PRIOR_SD` on the logit scale) so that
+targets the data barely inform do not push parameters to implausible values."""
+
+PRIOR_SD = 2.5
+BOUNDS = (
+    ("off.s_person", 1.2, 2.0),
+    ("off.site2_shift", 0.0, 2.5),
+    ("off.z_site2", -3.0, 0.0),
+    *((f"off.z{t}", -4.0, 1.5) for t in range(1, 5)),
+)
+
+
+def fit_parameters(n_populations: int = 12) -> tuple[gen.GeneratorParams, rc.DropoutParams, dict]:
+    """Least-squares fit of the generator to :data:`FIT_TARGETS` on expected values."""
+    pops = _populations(n_populations)
+    base = rc.CALIBRATED_PARAMS
+    keys = list(FIT_TARGETS)
+    target = np.array([FIT_TARGETS[k][0] for k in keys])
+    scale = np.array([FIT_TARGETS[k][1] for k in keys])
+
+    prior = pack(PRIOR_PARAMS, rc.DropoutParams())
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        s = expected_statistics(theta, pops, base)
+        fit = (np.array([s[k] for k in keys]) - target) / scale
+        return np.concatenate([fit, (theta - prior) / PRIOR_SD])
+
+    lower, upper = np.full(len(NAMES), -6.0), np.full(len(NAMES), 6.0)
+    for name, lo, hi in BOUNDS:
+        lower[NAMES.index(name)], upper[NAMES.index(name)] = lo, hi
+    x0 = np.clip(pack(base, rc.CALIBRATED_DROPOUT), lower + 1e-6, upper - 1e-6)
+    sol = least_squares(resid, x0, bounds=(lower, upper), diff_step=1e-3)
+    params, dropout = unpack(np.round(sol.x, 2), base)
+    achieved = expected_statistics(np.round(sol.x, 2), pops, base)
+    return params, dropout, achieved
+
+
+def _mean_t(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    sp2 = ((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2)
+    return float((x.mean() - y.mean()) / np.sqrt(sp2 * (1 / len(x) + 1 / len(y))))
+
+
+def _phi(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.astype(float), b.astype(float))[0, 1])
+
+
+def _or(a: np.ndarray, b: np.ndarray) -> float:
+    t = np.array([[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]], float)
+    t += 0.5 * (t == 0).any()
+    return float(t[0, 0] * t[1, 1] / (t[0, 1] * t[1, 0]))
+
+
+def outcome_statistics(design: rc.Design, counts: dict[str, np.ndarray]) -> dict[str, float]:
+    """Compute the calibration table's outcome targets from arrays (fast; for the search).
+
+    Names match :data:`reconstruct_calibration.TARGETS`; the table stays the authority.
+    """
+    off = np.where(design.answered, counts["offending"], np.nan)
+    drug = np.where(design.seen == 1, counts["drug-use"], np.nan)
+    q = design.pop.qct == 1
+    s2 = design.pop.site == 1
+    out: dict[str, float] = {}
+    for label, m in (("QCT", q), ("voluntary", ~q)):
+        o, d = off[m], drug[m]
+        n = {"QCT": 89, "voluntary": 62}[label]
+        out[f"offending t1 mean {label} (n={n})"] = np.nanmean(o[:, 0])
+        for t in (1, 2, 3):
+            out[f"offending t{t + 1} mean {label} (Figure 1)"] = np.nanmean(o[:, t])
+        n = {"QCT": 89, "voluntary": 64}[label]
+        out[f"offending LOCF t2 mean {label} (n={n})"] = np.nanmean(
+            np.where(np.isnan(o[:, 1]), o[:, 0], o[:, 1])
+        )
+        f = o[:, 1:]
+        seen = ~np.isnan(f).all(axis=1)
+        k = {"QCT": "62 of 75", "voluntary": "30 of 53"}[label]
+        out[f"offending at any follow-up % {label} ({k})"] = (
+            100 * (np.nan_to_num(f[seen]) > 0).any(axis=1).mean()
+        )
+        n = {"QCT": 89, "voluntary": 68}[label]
+        out[f"drug use t1 mean {label} (n={n})"] = np.nanmean(d[:, 0])
+        out[f"drug use LOCF t2 mean {label} (n={n})"] = np.nanmean(
+            np.where(np.isnan(d[:, 1]), d[:, 0], d[:, 1])
+        )
+    out["offending t1 mean all (n=151)"] = np.nanmean(off[:, 0])
+    out["offending LOCF t2 mean all (n=153)"] = np.nanmean(
+        np.where(np.isnan(off[:, 1]), off[:, 0], off[:, 1])
+    )
+    out["offending t1 t-test QCT vs voluntary"] = _mean_t(off[q, 0], off[~q, 0])
+    for t, name in ((0, "any offending t1 % (n=151)"), (3, "any offending t4 % (n=93)")):
+        x = off[:, t][~np.isnan(off[:, t])]
+        out[name] = 100 * (x > 0).mean()
+    t2 = ~np.isnan(off[:, 1])
+    out["no offending t2 (72 of 105)"] = float((off[t2, 1] == 0).sum())
+    out["site 2 odds ratio, no offending t2"] = _or(s2[t2], off[t2, 1] == 0)
+    out["site 2 Spearman, no offending t2"] = _phi(s2[t2], off[t2, 1] == 0)
+    out["drug use t1 mean all (n=157)"] = np.nanmean(drug[:, 0])
+    out["drug use LOCF t2 mean all (n=157)"] = np.nanmean(
+        np.where(np.isnan(drug[:, 1]), drug[:, 0], drug[:, 1])
+    )
+    both = ~np.isnan(drug[:, 1])
+    out["site 2 Spearman, reduced drug use t2"] = _phi(s2[both], drug[both, 1] < drug[both, 0])
+    return {k: float(v) for k, v in out.items()}
+
+
+STREAMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("offending.QCT", ("offending", "QCT")),
+    ("offending.voluntary", ("offending",)),
+    ("drug-use.QCT", ("drug use", "QCT")),
+    ("drug-use.voluntary", ("drug use",)),
+)
+"""Search order: each stream is searched for the targets whose names contain all words
+given (QCT's own first; the voluntary stream then also carries the all-group targets)."""
+
+
+def _passes(stats: dict[str, float], words: tuple[str, ...]) -> bool:
+    from bayes_qct.data.reconstruct_calibration import TARGETS
+
+    for t in TARGETS:
+        if (
+            t.name in stats
+            and all(w in t.name for w in words)
+            and not (t.lower - 1e-9 <= stats[t.name] <= t.upper + 1e-9)
+        ):
+            if words == ("offending",) and "drug" in t.name:
+                continue
+            return False
+    return True
+
+
+def search_draws(
+    *,
+    seed: int = rc.RECONSTRUCTION_SEED,
+    params: gen.GeneratorParams = rc.CALIBRATED_PARAMS,
+    dropout: rc.DropoutParams = rc.CALIBRATED_DROPOUT,
+    max_draws: int = 200_000,
+) -> dict[str, int]:
+    """Find the first accepted draw of each stream, in the order of :data:`STREAMS`.
+
+    The population stream is accepted when every non-outcome target passes; each count
+    stream when its own targets pass given the streams accepted before it. Returns the
+    draws for :data:`reconstruct.ACCEPTED_DRAWS`; the full table is checked at the end.
+    """
+    from bayes_qct.data.reconstruct_calibration import calibration_table
+
+    draws = dict.fromkeys(rc.ACCEPTED_DRAWS, 0)
+    outcome_names = set(outcome_statistics(*_design_and_counts(seed, draws, params, dropout)))
+    for k in range(max_draws):
+        draws["population"] = k
+        table = calibration_table(
+            rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
+        )
+        if table.loc[~table["target"].isin(outcome_names), "ok"].all():
+            break
+    design, counts = _design_and_counts(seed, draws, params, dropout)
+    for stream, words in STREAMS:
+        outcome, status = stream.split(".")
+        m = design.pop.qct == (1 if status == "QCT" else 0)
+        for k in range(max_draws):
+            counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
+            if _passes(outcome_statistics(design, counts), words):
+                draws[stream] = k
+                log.info("stream %s: draw %d accepted", stream, k)
+                break
+        else:
+            raise RuntimeError(f"no draw of stream {stream} passes in {max_draws}")
+    table = calibration_table(
+        rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
+    )
+    if not table["ok"].all():
+        raise RuntimeError(
+            "streams accepted but the table fails:\n" + table[~table["ok"]].to_string()
+        )
+    return draws
+
+
+def _design_and_counts(seed, draws, params, dropout):
+    design = rc.build_design(seed, draws["population"], params, dropout)
+    return design, rc.complete_counts(design, draws, seed=seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Re-derive the calibrated parameters, then search the accepted draw."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--search", action="store_true", help="also search the accepted draw")
+    args = parser.parse_args(argv)
+    params, dropout, achieved = fit_parameters()
+    print(params, dropout, sep="\n")
+    for k, v in achieved.items():
+        print(f"{k:28s} target {FIT_TARGETS[k][0]:8.2f} expected {v:8.2f}")
+    if args.search:
+        print("accepted draws:", search_draws())
+
+
+if __name__ == "__main__":
+    main()
