@@ -28,6 +28,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, force: bool = Fa
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are for reading by others
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -57,6 +58,7 @@ def atomic_folder(path: str | os.PathLike, *, force: bool = False) -> Iterator[P
     _check_overwrite(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp.chmod(0o755)
     try:
         yield tmp
     except BaseException:
