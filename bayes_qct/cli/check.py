@@ -1,20 +1,163 @@
-"""The `bayes-qct check` command group."""
+"""The `bayes-qct check` command: the paper's frequentist analyses beside its published values."""
 
 from __future__ import annotations
 
-import typer
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bayes_qct.cli._common import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bayes_qct.cli._common import console, err_console, handle_errors
+from bayes_qct.constants import OUTCOMES
+
+if TYPE_CHECKING:
+    from bayes_qct.frequentist.checks import ChecksResult
 
 app = typer.Typer(
-    help="Reproduce the paper's frequentist analyses on the loaded cohort, side by side with the published values.",
+    help="Reproduce the paper's frequentist analyses on the loaded cohort, side by side with "
+    "the published values.",
     no_args_is_help=False,
     invoke_without_command=True,
+    # the group has no sub-commands: let options follow the OUTCOME argument
+    context_settings={"allow_interspersed_args": True},
 )
+
+CHECKS_FILE = "checks.csv"
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _fmt_g(value: float) -> str:
+    return "" if isinstance(value, float) and math.isnan(value) else f"{value:.4g}"
+
+
+def _fmt_ci(lower: float, upper: float) -> str:
+    if math.isnan(lower) or math.isnan(upper):
+        return ""
+    return f"{lower:.3g} to {upper:.3g}"
+
+
+def _fmt_p(p: float) -> str:
+    if isinstance(p, float) and math.isnan(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _print(result: ChecksResult) -> None:
+    console.print(
+        f"[bold]{result.outcome}[/]: the paper's frequentist checks on {result.label}; "
+        "handling per row",
+        highlight=False,
+    )
+    table = Table(show_lines=False, pad_edge=False, box=None)
+    for name, justify in (
+        ("analysis", "left"),
+        ("group", "left"),
+        ("contrast", "left"),
+        ("handling", "left"),
+        ("n", "right"),
+        ("compared", "left"),
+        ("ours", "right"),
+        ("paper", "right"),
+        ("diff", "right"),
+        ("95% CI", "right"),
+        ("p", "right"),
+        ("effect r", "right"),
+        ("paper also printed", "left"),
+        ("paper section", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for row in result.comparison.itertuples(index=False):
+        table.add_row(
+            row.analysis,
+            row.group,
+            row.contrast,
+            row.handling,
+            _fmt(row.n, 0) if not isinstance(row.n, float) or not math.isnan(row.n) else "",
+            row.compared,
+            _fmt(row.ours),
+            _fmt_g(row.paper_value),
+            _fmt_g(row.difference),
+            _fmt_ci(row.lower, row.upper),
+            _fmt_p(row.p),
+            _fmt(row.effect_r, 2),
+            row.paper_detail,
+            row.paper_ref.split(" [")[0],
+        )
+    # a table this wide is read in a wide terminal or a file: never squeeze it to 80
+    Console(width=max(console.width, 250)).print(table)
+    for note in result.notes:
+        console.print(f"- {note}", highlight=False, markup=False)
+
+
+def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
+    from bayes_qct.errors import RefusedOverwriteError
+    from bayes_qct.outputs import atomic_write_text
+
+    text = result.table.to_csv(index=False, lineterminator="\n")
+    if path.exists():
+        if path.read_text(encoding="utf-8") == text:
+            console.print(
+                f"{path} is already up to date (same checks); not rewritten", highlight=False
+            )
+            return
+        if not force:
+            raise RefusedOverwriteError(
+                f"{path} exists with different checks (other data or toolkit version); "
+                "pass --force to overwrite it"
+            )
+    atomic_write_text(path, text, force=True)
+    console.print(f"wrote {path}", highlight=False)
 
 
 @app.callback(invoke_without_command=True)
-def _main(ctx: typer.Context) -> None:
-    """Run the group without a subcommand."""
-    if ctx.invoked_subcommand is None:
-        not_built("check", "issue 5")
+@handle_errors
+def check(
+    outcome: str = typer.Argument(..., help="offending, drug-use or all."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Cohort file (default: the bundled synthetic cohort)."
+    ),
+    mapping: Path | None = typer.Option(None, "--mapping", help="TOML column mapping."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder for checks.csv (default posterior/<outcome>/checks; with `all`, "
+        "one sub-folder per outcome).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite a different checks.csv."),
+) -> None:
+    """Run the paper's frequentist analyses of an outcome beside its published values.
+
+    Wilcoxon, Mann-Whitney, chi-square, t, Spearman and logistic analyses (complete case,
+    LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv.
+    """
+    from bayes_qct.api import load_cohort
+    from bayes_qct.errors import BadInputError
+    from bayes_qct.frequentist.checks import run_checks
+
+    if outcome not in (*OUTCOMES, "all"):
+        raise BadInputError(
+            f"unknown outcome {outcome!r}; expected one of {', '.join([*OUTCOMES, 'all'])}",
+            file="<command line>",
+        )
+    outcomes = list(OUTCOMES) if outcome == "all" else [outcome]
+    cohort = load_cohort(data, mapping=mapping)
+    for warning in cohort.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for name in outcomes:
+        result = run_checks(cohort, name)
+        _print(result)
+        if out is None:
+            folder = Path("posterior") / name / "checks"
+        else:
+            folder = out / name if outcome == "all" else out
+        _write(result, folder / CHECKS_FILE, force=force)

@@ -1,0 +1,1 @@
+"""Data: the cohort contract, readers, the published record, the synthetic cohort."""

@@ -1,0 +1,1 @@
+"""The paper's frequentist analyses, reproduced as it computed them, and the audit."""

@@ -1,0 +1,1 @@
+"""Reports (HTML, Markdown): not built yet."""
