@@ -13,7 +13,13 @@ from bayes_qct.api import load_cohort
 from bayes_qct.constants import SYNTHETIC_LABEL
 from bayes_qct.data import generator as gen
 from bayes_qct.data import reconstruct as rc
-from bayes_qct.data.reconstruct_calibration import TARGETS, calibration_table
+from bayes_qct.data.paper import Registry, load_registry
+from bayes_qct.data.reconstruct_calibration import (
+    FIGURE1_TOLERANCE,
+    TARGETS,
+    calibration_table,
+    derived_numbers,
+)
 from bayes_qct.data.reconstruct_fit import FIT_TARGETS, expected_statistics, outcome_statistics
 
 
@@ -128,3 +134,89 @@ def test_the_seeded_search_finds_the_accepted_draws():
     from bayes_qct.data.reconstruct_fit import search_draws
 
     assert search_draws() == rc.ACCEPTED_DRAWS
+
+
+def test_every_published_target_value_and_section_is_the_registrys():
+    reg = load_registry()
+    derived = derived_numbers(reg)
+    for t in TARGETS:
+        assert t.paper_ids, t.name
+        entries = [reg.get(i) for i in t.paper_ids]  # KeyError if an id is not in the registry
+        if t.field == "derived":
+            assert (t.value, t.paper_ids) in {(float(v), ids) for v, ids in derived.values()}
+            assert t.lower == t.upper == t.value, t.name
+        else:
+            (entry,) = entries
+            assert t.value == float(getattr(entry, t.field)), t.name
+            assert t.section == entry.section, t.name
+            assert t.lower <= t.value <= t.upper, t.name
+
+
+def test_table_names_its_registry_entries(table):
+    by_name = {t.name: t for t in TARGETS}
+    for row in table.itertuples():
+        assert row.paper_ids == ";".join(by_name[row.target].paper_ids)
+        assert row.paper_value == by_name[row.target].value
+
+
+def test_figure1_targets_follow_the_registrys_reading_and_decoding():
+    reg = load_registry()
+    by_name = {t.name: t for t in TARGETS}
+    entries = reg.find(kind="figure_value", outcome="offending")
+    assert len(entries) == 8
+    for e in entries:
+        t = by_name[f"offending {e.wave} mean {e.group} (Figure 1)"]
+        assert t.value == e.value and t.paper_ids == (e.id,)
+        tol = FIGURE1_TOLERANCE[e.decoding]
+        assert (t.lower, t.upper) == (e.value - tol, e.value + tol)
+        assert e.decoding in t.note and (e.decoding == "certain" or "1.5" in t.note)
+    assert [by_name[f"offending t{k} mean QCT (Figure 1)"].value for k in (1, 2, 3, 4)] == [
+        23,
+        2,
+        4,
+        6,
+    ]
+    assert [by_name[f"offending t{k} mean voluntary (Figure 1)"].value for k in (1, 2, 3, 4)] == [
+        9,
+        5,
+        6,
+        4,
+    ]
+
+
+def test_derived_numbers_reproduce_the_published_ones():
+    d = derived_numbers()
+    assert d["n voluntary"][0] == 68
+    assert (d["men QCT"][0], d["men voluntary"][0]) == (79, 41)
+    chi2 = pd.crosstab(
+        np.repeat([1, 0], [89, 68]),
+        np.concatenate([np.repeat([1, 0], [79, 10]), np.repeat([1, 0], [41, 27])]),
+    )
+    from scipy.stats import chi2_contingency
+
+    assert round(chi2_contingency(chi2.to_numpy(), correction=False)[0], 2) == 17.35
+    assert (d["re-interviewed QCT"][0], d["re-interviewed voluntary"][0]) == (75, 53)
+    assert (round(100 * 62 / 75), round(100 * 30 / 53)) == (83, 57)
+
+
+def test_derived_numbers_refuse_an_inconsistent_registry():
+    from dataclasses import replace
+
+    reg = load_registry()
+    for entry_id, changes in (
+        ("profile.male.chi_square", {"value": 5.0}),
+        ("method.reinterviewed_any", {"value": 127.0}),
+    ):
+        bad = Registry([replace(e, **changes) if e.id == entry_id else e for e in reg])
+        with pytest.raises(ValueError):
+            derived_numbers(bad)
+
+
+def test_design_constants_come_from_the_registry():
+    reg = load_registry()
+    assert rc.MALE == {"QCT": 79, "voluntary": 41}
+    assert rc.NEVER_REINTERVIEWED == {"QCT": 89 - 75, "voluntary": 68 - 53}
+    assert rc.HOMELESS_T1["QCT"] == reg.get("reintegration.homeless.t1.QCT.pct").numerator
+    assert rc.PEER_DRUG_USE == tuple(
+        reg.get(f"reintegration.peer_drug_use.t{k}.pct").numerator for k in (1, 2, 3, 4)
+    )

@@ -3,6 +3,12 @@
 :func:`calibration_table` computes every target from the data (a :class:`Cohort` or its
 long table), so the same code checks the bundled file, a regenerated one, or real data.
 
+Single source of truth: every published value (and its section) is read from the paper's
+registry (:mod:`bayes_qct.data.paper`, ``paper.toml``) by entry id; the few targets derived
+from published numbers (the 68 voluntary clients, the 79/41 male split, the 75/53
+re-interviewed bases) are computed from registry entries by :func:`derived_numbers` and
+name those entries in ``paper_ids``.
+
 Tolerances, and why:
 
 * design counts (group sizes, interviews per wave, re-interviewed, covariate counts):
@@ -10,7 +16,11 @@ Tolerances, and why:
 * chi-squares from those counts: +-0.02 (the paper prints two decimals);
 * means of days the text reports to one decimal: +-1.0 day (sampling noise of a mean of
   60-90 counts with SD about 10 is about 1 day; tighter would mean overfitting one draw);
-* means of days read off Figure 1 (whole numbers): +-1.0 day around the printed integer;
+* means of days read off Figure 1: +-1.0 day around the printed integer where the
+  registry's decoding of the garbled figure labels is ``certain`` (t1), +-1.5 days where
+  it is ``inferred`` (t2..t4: the labels' assignment to bars is reconstructed from their
+  layout, so an exact reading is not warranted; 1.5 also covers the ~1 day sampling
+  noise of a mean of 40-65 answers);
 * percentages: +-3 points; ages (printed as whole years): +-0.5 years; composite
   score (two decimals): +-0.005; Mann-Whitney U: +-150 (0.025 on the AUC scale);
 * days retained: +-3 days; the t statistic of t1 offending: +-1.0;
@@ -22,18 +32,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayes_qct.constants import WAVES
+from bayes_qct.constants import LEGAL_STATUSES, WAVES
 from bayes_qct.data.cohort import Cohort
+from bayes_qct.data.paper import Registry, load_registry
+
+FIGURE1_TOLERANCE = {"certain": 1.0, "inferred": 1.5}
+"""Tolerance (days) of a Figure 1 mean by the registry's decoding of its label."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """One published figure: value, where it is, how close the reconstruction must come."""
+    """One published figure: value, where it is, how close the reconstruction must come.
+
+    ``paper_ids`` are the registry entries the value comes from: one entry (its
+    ``field``) for a published number, several for a number derived from them
+    (``field`` is then ``"derived"``, see :func:`derived_numbers`).
+    """
 
     name: str
     section: str
@@ -41,6 +61,9 @@ class Target:
     lower: float
     upper: float
     compute: Callable[[pd.DataFrame], float]
+    paper_ids: tuple[str, ...] = ()
+    field: str = "value"
+    note: str = ""
 
     @property
     def tolerance(self) -> str:
@@ -51,6 +74,61 @@ class Target:
         if np.isclose(lo, hi):
             return f"+-{lo:g}"
         return f"[{self.lower:g}, {self.upper:g}]"
+
+
+@cache
+def registry() -> Registry:
+    """Return the paper's registry (loaded once)."""
+    return load_registry()
+
+
+def _unique_base(numerator: int, percent: float) -> int:
+    """Return the only whole base n for which ``numerator / n`` rounds to ``percent``."""
+    bases = [n for n in range(numerator, 10 * numerator) if round(100 * numerator / n) == percent]
+    if len(bases) != 1:
+        raise ValueError(f"{numerator} of n = {percent}% fits bases {bases}")
+    return bases[0]
+
+
+def _chi2_2x2(a: int, n_a: int, b: int, n_b: int) -> float:
+    table = np.array([[a, n_a - a], [b, n_b - b]])
+    return float(stats.chi2_contingency(table, correction=False)[0])
+
+
+def derived_numbers(reg: Registry | None = None) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Numbers the reconstruction needs that the paper implies but does not print.
+
+    Returns name -> (value, registry ids it is derived from):
+
+    * ``n voluntary``: 157 - 89;
+    * ``men QCT`` / ``men voluntary``: the only split of the 120 men whose chi-square
+      (no continuity correction) prints as the paper's 17.35;
+    * ``re-interviewed QCT`` / ``re-interviewed voluntary``: the only bases on which the
+      62 and 30 clients who continued offending give the printed 83% and 57%; they must
+      add up to the 128 re-interviewed at least once.
+    """
+    reg = reg or registry()
+    n_all, n_qct = (int(reg.get(i).value) for i in ("method.sample.t1", "method.sample.t1.QCT"))
+    n_vol = n_all - n_qct
+    out = {"n voluntary": (n_vol, ("method.sample.t1", "method.sample.t1.QCT"))}
+    men, chi2 = reg.get("profile.male"), reg.get("profile.male.chi_square")
+    split = [
+        q
+        for q in range(max(0, int(men.value) - n_vol), min(n_qct, int(men.value)) + 1)
+        if round(_chi2_2x2(q, n_qct, int(men.value) - q, n_vol), 2) == chi2.value
+    ]
+    if len(split) != 1:
+        raise ValueError(f"male splits reproducing chi-square {chi2.value}: {split}")
+    ids = (men.id, chi2.id, "method.sample.t1", "method.sample.t1.QCT")
+    out["men QCT"] = (split[0], ids)
+    out["men voluntary"] = (int(men.value) - split[0], ids)
+    total = reg.get("method.reinterviewed_any")
+    for status in LEGAL_STATUSES:
+        e = reg.get(f"offending.continued_crime.{status}.pct")
+        out[f"re-interviewed {status}"] = (_unique_base(e.numerator, e.value), (e.id, total.id))
+    if sum(out[f"re-interviewed {s}"][0] for s in LEGAL_STATUSES) != total.value:
+        raise ValueError("re-interviewed bases do not add up to the published total")
+    return out
 
 
 _CACHE: dict[tuple[int, str], pd.DataFrame] = {}
@@ -205,156 +283,210 @@ def _site2_retained_or(df: pd.DataFrame) -> float:
     return _odds_ratio(_site2(df)[days.index], days > 90)
 
 
-def _t(name, section, value, tol, compute, lower=None, upper=None) -> Target:
+def _r(name, entry_id, tol, compute, *, field="value", lower=None, upper=None, note="") -> Target:
+    """Make a target whose value is the registry entry's ``field``, section from the entry."""
+    e = registry().get(entry_id)
+    value = float(getattr(e, field))
     lo = value - tol if lower is None else lower
     hi = value + tol if upper is None else upper
-    return Target(name, section, float(value), float(lo), float(hi), compute)
+    return Target(name, e.section, value, float(lo), float(hi), compute, (entry_id,), field, note)
+
+
+def _ci(name, entry_id, compute, note) -> Target:
+    """Make a target that must fall inside the entry's printed 95% interval."""
+    e = registry().get(entry_id)
+    return _r(name, entry_id, 0, compute, lower=e.ci_low, upper=e.ci_high, note=note)
+
+
+def _derived(name, key, compute, note="") -> Target:
+    """Make an exact target derived from registry entries (:func:`derived_numbers`)."""
+    value, ids = derived_numbers()[key]
+    section = registry().get(ids[0]).section
+    return Target(name, section, float(value), value, value, compute, ids, "derived", note)
+
+
+def _figure1(group: str, wave: str) -> Target:
+    """Figure 1's mean offending days of a group and wave, as the registry decodes it."""
+    (e,) = registry().find(kind="figure_value", outcome="offending", group=group, wave=wave)
+    tol = FIGURE1_TOLERANCE[e.decoding]
+    note = f"Figure 1 label decoding {e.decoding}"
+    if e.decoding == "inferred":
+        note += ": garbled labels assigned to bars from their layout, hence +-1.5"
+    return _r(
+        f"offending {wave} mean {group} (Figure 1)", e.id, tol, _mean(OFF, wave, group), note=note
+    )
 
 
 Q, V, OFF, DRUG = "QCT", "voluntary", "offending_days", "drug_use_days"
-RES, OFFS, ILL = "Method", "Results: offending outcomes", "Results: illicit drug use outcomes"
-FIG1, PROF = "Figure 1", "Results: profile of the intake sample"
+_ADJUSTED = "adjusted OR in the paper; checked unadjusted, inside the paper's 95% CI"
+_PRINTED_N = "the paper prints n=154 for this mean; Figure 1 and the group n give 151"
 
 TARGETS: tuple[Target, ...] = (
-    _t("participants QCT", RES, 89, 0, lambda d: float((_status(d) == Q).sum())),
-    _t("participants voluntary", RES, 68, 0, lambda d: float((_status(d) == V).sum())),
-    _t("sites", RES, 10, 0, lambda d: float(d["site"].nunique())),
+    _r("participants QCT", "method.sample.t1.QCT", 0, lambda d: float((_status(d) == Q).sum())),
+    _derived("participants voluntary", "n voluntary", lambda d: float((_status(d) == V).sum())),
+    _r("sites", "method.sites", 0, lambda d: float(d["site"].nunique())),
     *(
-        _t(
+        _r(
             f"interviews {w}",
-            RES,
-            n,
+            f"method.sample.{w}",
             0,
             lambda d, w=w: float((_wide(d, "interviewed")[w] == 1).sum()),
         )
-        for w, n in zip(WAVES, (157, 106, 100, 95), strict=True)
+        for w in WAVES
     ),
-    _t("interviews in all", RES, 458, 0, lambda d: float((d["interviewed"] == 1).sum())),
-    _t("re-interviewed at least once", RES, 128, 0, _reinterviewed()),
-    *(
-        _t(f"offending answered {w}", FIG1, n, 0, _count(OFF, w))
-        for w, n in zip(WAVES, (151, 105, 100, 93), strict=True)
+    _r(
+        "interviews in all",
+        "method.interviews_total",
+        0,
+        lambda d: float((d["interviewed"] == 1).sum()),
     ),
-    _t("offending t1 mean QCT (n=89)", OFFS, 22.9, 1.0, _mean(OFF, "t1", Q)),
-    _t("offending t1 mean voluntary (n=62)", OFFS, 9.3, 1.0, _mean(OFF, "t1", V)),
-    _t("offending t1 mean all (n=151)", OFFS, 17.3, 1.0, _mean(OFF, "t1")),
-    *(
-        _t(f"offending {w} mean {g} (Figure 1)", FIG1, val, 1.0, _mean(OFF, w, g))
-        for w, g, val in (
-            ("t2", Q, 4),
-            ("t2", V, 4),
-            ("t3", Q, 6),
-            ("t3", V, 6),
-            ("t4", Q, 5),
-            ("t4", V, 2),
-        )
+    _r("re-interviewed at least once", "method.reinterviewed_any", 0, _reinterviewed()),
+    *(_derived(f"re-interviewed {g}", f"re-interviewed {g}", _reinterviewed(g)) for g in (Q, V)),
+    *(_r(f"offending answered {w}", f"figure1.n.{w}", 0, _count(OFF, w)) for w in WAVES),
+    _r("offending t1 mean QCT (n=89)", "offending.mean.QCT.t1.locf", 1.0, _mean(OFF, "t1", Q)),
+    _r(
+        "offending t1 mean voluntary (n=62)",
+        "offending.mean.voluntary.t1.locf",
+        1.0,
+        _mean(OFF, "t1", V),
     ),
-    _t("offending LOCF t2 mean QCT (n=89)", OFFS, 8.3, 1.0, _locf_t2(OFF, Q)),
-    _t("offending LOCF t2 mean voluntary (n=64)", OFFS, 6.4, 1.0, _locf_t2(OFF, V)),
-    _t("offending LOCF t2 mean all (n=153)", OFFS, 7.5, 1.0, _locf_t2(OFF)),
-    _t("offending t1 t-test QCT vs voluntary", PROF, 6.73, 1.0, _t_offending_t1),
-    _t("any offending t1 % (n=151)", OFFS, 74, 3, _share(OFF, "t1", lambda x: x > 0)),
-    _t("any offending t4 % (n=93)", OFFS, 30, 3, _share(OFF, "t4", lambda x: x > 0)),
-    _t(
+    _r(
+        "offending t1 mean all (n=151)",
+        "offending.mean.all.t1.locf",
+        1.0,
+        _mean(OFF, "t1"),
+        note=_PRINTED_N,
+    ),
+    *(_figure1(g, w) for w in WAVES for g in (Q, V)),
+    _r("offending LOCF t2 mean QCT (n=89)", "offending.mean.QCT.t2.locf", 1.0, _locf_t2(OFF, Q)),
+    _r(
+        "offending LOCF t2 mean voluntary (n=64)",
+        "offending.mean.voluntary.t2.locf",
+        1.0,
+        _locf_t2(OFF, V),
+    ),
+    _r("offending LOCF t2 mean all (n=153)", "offending.mean.all.t2.locf", 1.0, _locf_t2(OFF)),
+    _r("offending t1 t-test QCT vs voluntary", "profile.offending.t_test", 1.0, _t_offending_t1),
+    _r("any offending t1 % (n=151)", "offending.any.t1.pct", 3, _share(OFF, "t1", lambda x: x > 0)),
+    _r("any offending t4 % (n=93)", "offending.any.t4.pct", 3, _share(OFF, "t4", lambda x: x > 0)),
+    _r(
         "no offending t2 (72 of 105)",
-        "Results: footnote 12",
-        72,
+        "offending.no_offending.t2.pct",
         3,
         lambda d: float((_wide(d, OFF)["t2"] == 0).sum()),
+        field="numerator",
     ),
-    _t("offending at any follow-up % QCT (62 of 75)", OFFS, 82.7, 3, _any_follow_up_offending(Q)),
-    _t(
-        "offending at any follow-up % voluntary (30 of 53)",
-        OFFS,
-        56.6,
-        3,
-        _any_follow_up_offending(V),
-    ),
-    _t("drug use t1 mean QCT (n=89)", ILL, 28.5, 1.0, _mean(DRUG, "t1", Q)),
-    _t("drug use t1 mean voluntary (n=68)", ILL, 21.4, 1.0, _mean(DRUG, "t1", V)),
-    _t("drug use t1 mean all (n=157)", ILL, 25.4, 1.0, _mean(DRUG, "t1")),
-    _t("drug use LOCF t2 mean QCT (n=89)", ILL, 19.2, 1.0, _locf_t2(DRUG, Q)),
-    _t("drug use LOCF t2 mean voluntary (n=68)", ILL, 19.3, 1.0, _locf_t2(DRUG, V)),
-    _t("drug use LOCF t2 mean all (n=157)", ILL, 19.2, 1.0, _locf_t2(DRUG)),
-    _t("men", PROF, 120, 0, _sum("male", "t1")),
-    _t("men chi-square", PROF, 17.35, 0.02, _chi2("male", "t1")),
-    _t("age mean all", PROF, 31, 0.5, _age_mean(None)),
-    _t("age mean QCT", PROF, 30, 0.5, _age_mean(Q)),
-    _t("age mean voluntary", PROF, 32, 0.5, _age_mean(V)),
-    _t("homeless t1 QCT", "Results: reintegration", 28, 0, _sum("homeless", "t1", Q)),
-    _t("homeless t1 voluntary", "Results: reintegration", 9, 0, _sum("homeless", "t1", V)),
-    _t("homeless t1 chi-square", "Results: reintegration", 7.12, 0.02, _chi2("homeless", "t1")),
     *(
-        _t(
+        _r(
+            f"offending at any follow-up % {g} ({k})",
+            f"offending.continued_crime.{g}.pct",
+            3,
+            _any_follow_up_offending(g),
+            note="printed percent; exact share on the derived base",
+        )
+        for g, k in ((Q, "62 of 75"), (V, "30 of 53"))
+    ),
+    *(
+        _r(f"drug use {w} mean {k} (n={n})", f"drug-use.mean.{k}.{w[-2:]}.locf", 1.0, f(DRUG, g))
+        for w, f in (("t1", lambda c, g: _mean(c, "t1", g)), ("LOCF t2", _locf_t2))
+        for g, k, n in ((Q, Q, 89), (V, V, 68), (None, "all", 157))
+    ),
+    _r("men", "profile.male", 0, _sum("male", "t1")),
+    *(_derived(f"men {g}", f"men {g}", _sum("male", "t1", g)) for g in (Q, V)),
+    _r("men chi-square", "profile.male.chi_square", 0.02, _chi2("male", "t1")),
+    _r("age mean all", "profile.age.mean", 0.5, _age_mean(None)),
+    _r("age mean QCT", "profile.age.mean.QCT", 0.5, _age_mean(Q)),
+    _r("age mean voluntary", "profile.age.mean.voluntary", 0.5, _age_mean(V)),
+    *(
+        _r(
+            f"homeless t1 {g}",
+            f"reintegration.homeless.t1.{g}.pct",
+            0,
+            _sum("homeless", "t1", g),
+            field="numerator",
+        )
+        for g in (Q, V)
+    ),
+    _r(
+        "homeless t1 chi-square",
+        "reintegration.homeless.t1.chi_square",
+        0.02,
+        _chi2("homeless", "t1"),
+    ),
+    *(
+        _r(
             f"homeless {w} %",
-            "Results: reintegration",
-            p,
+            f"reintegration.homeless.{w}.pct",
             3,
             _share("homeless", w, lambda x: x == 1),
         )
-        for w, p in (("t2", 12), ("t3", 14), ("t4", 13))
+        for w in WAVES[1:]
     ),
     *(
-        _t(
+        _r(
             f"peer drug use {w} %",
-            "Results: reintegration",
-            p,
+            f"reintegration.peer_drug_use.{w}.pct",
             3,
             _share("peer_drug_use", w, lambda x: x == 1),
         )
-        for w, p in zip(WAVES, (27, 27, 23, 33), strict=True)
+        for w in WAVES
     ),
-    _t(
-        "stage precontemplation", "Results: the role of coercion", 30, 0, _stage("precontemplation")
+    *(
+        _r(f"stage {s}", f"coercion.stage.{s}.pct", 0, _stage(s), field="numerator")
+        for s in ("precontemplation", "contemplation")
     ),
-    _t("stage contemplation", "Results: the role of coercion", 33, 0, _stage("contemplation")),
-    _t("composite score mean QCT", PROF, 0.22, 0.005, _score_mean(Q)),
-    _t("composite score mean voluntary", PROF, 0.15, 0.005, _score_mean(V)),
-    _t("composite score Mann-Whitney U", PROF, 1597.5, 150, _mann_whitney),
-    _t("in treatment t2 QCT", "Results: retention rates", 47, 0, _sum("in_treatment", "t2", Q)),
-    _t(
-        "in treatment t2 voluntary",
-        "Results: retention rates",
-        38,
-        0,
-        _sum("in_treatment", "t2", V),
+    _r("composite score mean QCT", "profile.composite_score.mean.QCT", 0.005, _score_mean(Q)),
+    _r(
+        "composite score mean voluntary",
+        "profile.composite_score.mean.voluntary",
+        0.005,
+        _score_mean(V),
     ),
-    _t("days retained mean QCT (n=87)", "Results: retention rates", 117, 3, _retained(Q, None)),
-    _t(
+    _r(
+        "composite score Mann-Whitney U", "profile.composite_score.mann_whitney", 150, _mann_whitney
+    ),
+    *(
+        _r(
+            f"in treatment t2 {g}",
+            f"retention.in_treatment.t2.{g}.pct",
+            0,
+            _sum("in_treatment", "t2", g),
+            field="numerator",
+        )
+        for g in (Q, V)
+    ),
+    _r("days retained mean QCT (n=87)", "retention.days_retained.QCT.mean", 3, _retained(Q, None)),
+    _r(
         "days retained mean voluntary (n=68)",
-        "Results: retention rates",
-        129,
+        "retention.days_retained.voluntary.mean",
         3,
         _retained(V, None),
     ),
-    _t(
-        "days retained, not in treatment, QCT (n=42)",
-        "Results: retention rates",
-        86,
-        3,
-        _retained(Q, 0.0),
+    *(
+        _r(
+            f"days retained, not in treatment, {g} (n={n})",
+            f"retention.days_retained.left.{g}.mean",
+            3,
+            _retained(g, 0.0),
+        )
+        for g, n in ((Q, 42), (V, 30))
     ),
-    _t(
-        "days retained, not in treatment, voluntary (n=30)",
-        "Results: retention rates",
-        107,
-        3,
-        _retained(V, 0.0),
+    _ci(
+        "site 2 odds ratio, no offending t2",
+        "offending.logistic.or.site2",
+        _site2_desist_or,
+        _ADJUSTED,
     ),
-    _t("site 2 odds ratio, no offending t2", "Table 1", 0.26, 0, _site2_desist_or, 0.10, 0.70),
-    _t("site 2 Spearman, no offending t2", OFFS, -0.298, 0.10, _site2_desist_rs),
-    _t("site 2 Spearman, reduced drug use t2", ILL, -0.249, 0.10, _site2_drug_rs),
-    _t(
+    _r("site 2 Spearman, no offending t2", "offending.spearman.site2", 0.10, _site2_desist_rs),
+    _r("site 2 Spearman, reduced drug use t2", "drug-use.spearman.site2", 0.10, _site2_drug_rs),
+    _ci(
         "site 2 odds ratio, retained > 90 days",
-        "Constraints on DTTO performance",
-        0.28,
-        0,
+        "constraints.site.retained_90_days.odds_ratio",
         _site2_retained_or,
-        0.12,
-        0.64,
+        _ADJUSTED,
     ),
 )
-"""Every figure the reconstruction is calibrated to."""
+"""Every figure the reconstruction is calibrated to (values and sections from the registry)."""
 
 
 def calibration_table(cohort: Cohort | pd.DataFrame) -> pd.DataFrame:
@@ -368,7 +500,9 @@ def calibration_table(cohort: Cohort | pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``target, paper_section, paper_value, achieved, tolerance, lower, upper, ok``.
+        Columns ``target, paper_section, paper_value, achieved, tolerance, lower, upper,
+        ok, paper_ids, note``; ``paper_ids`` names the registry entries (``;``-separated)
+        the published value comes from.
     """
     df = cohort.data if isinstance(cohort, Cohort) else cohort
     rows = []
@@ -389,6 +523,8 @@ def calibration_table(cohort: Cohort | pd.DataFrame) -> pd.DataFrame:
                 "lower": t.lower,
                 "upper": t.upper,
                 "ok": ok,
+                "paper_ids": ";".join(t.paper_ids),
+                "note": t.note,
             }
         )
     _CACHE.clear()

@@ -5,14 +5,15 @@
    ``n_populations`` reconstructed populations, each target's expectation given the
    parameters (group x wave means of the ZIB, P(any day), LOCF means, the t1 t statistic,
    site 2's odds ratio), with interview selection approximated by its Gumbel top-k
-   inclusion probabilities. Residuals are scaled by the targets' tolerances.
-2. The fitted values are rounded and frozen in :data:`reconstruct.CALIBRATED_PARAMS`.
-   Re-running the fit reproduces the outcome parameters to about +-0.05; the dropout's
-   ``phi_baseline_qct`` is weakly identified (the frozen -0.67 against -1.33 on a re-run
-   with drug use's site-2 shift raised by hand), so it is frozen, not re-derived.
-3. :func:`search_draw` draws cohorts with seeds ``(RECONSTRUCTION_SEED, k)``, k = 0, 1, ...
-   and returns the first k whose calibration table passes (frozen as ``ACCEPTED_DRAW``):
-   an acceptance step for the sampling noise that no parameter fit removes.
+   inclusion probabilities. Residuals are scaled by the targets' tolerances; the
+   targets' values are those of :data:`reconstruct_calibration.TARGETS` (so of the
+   paper's registry), see :data:`FIT_NAMES`.
+2. The fitted values (rounded to two decimals) are frozen in
+   :data:`reconstruct.CALIBRATED_PARAMS` and ``CALIBRATED_DROPOUT``.
+3. :func:`search_draws` draws each random stream with seeds
+   ``(RECONSTRUCTION_SEED, stream, k)``, k = 0, 1, ... and accepts the first k whose
+   targets pass, depth-first with back-tracking (frozen as ``ACCEPTED_DRAWS``): an
+   acceptance step for the sampling noise that no parameter fit removes.
 
 Neither step runs when the bundled file is regenerated; both are here so the numbers in
 ``reconstruct.py`` can be re-derived (``python -m bayes_qct.data.reconstruct_fit``).
@@ -154,18 +155,44 @@ def expected_statistics(theta: np.ndarray, pops: list, base: gen.GeneratorParams
     return {k: float(np.mean(v)) for k, v in acc.items()}
 
 
-FIT_TARGETS: dict[str, tuple[float, float]] = {
-    "off t1 QCT": (22.9, 1.0), "off t1 voluntary": (9.3, 1.0),
-    "off t2 QCT": (4.0, 1.0), "off t2 voluntary": (4.0, 1.0),
-    "off t3 QCT": (6.0, 1.0), "off t3 voluntary": (6.0, 1.0),
-    "off t4 QCT": (5.0, 1.0), "off t4 voluntary": (2.0, 1.0),
-    "off locf QCT": (8.3, 1.0), "off locf voluntary": (6.4, 1.0),
-    "drug t1 QCT": (28.5, 1.0), "drug t1 voluntary": (21.4, 1.0),
-    "drug locf QCT": (19.2, 1.0), "drug locf voluntary": (19.3, 1.0),
-    "any follow-up QCT": (82.7, 3.0), "any follow-up voluntary": (56.6, 3.0),
-    "any t1": (74.0, 3.0), "any t4": (30.0, 3.0), "none t2": (72.0, 3.0),
-    "t offending t1": (6.73, 1.0), "log OR site 2": (float(np.log(0.26)), 0.5),
-}  # fmt: skip
+FIT_NAMES: dict[str, str] = {
+    "off t1 QCT": "offending t1 mean QCT (n=89)",
+    "off t1 voluntary": "offending t1 mean voluntary (n=62)",
+    **{
+        f"off {w} {g}": f"offending {w} mean {g} (Figure 1)"
+        for w in ("t2", "t3", "t4")
+        for g in ("QCT", "voluntary")
+    },
+    "off locf QCT": "offending LOCF t2 mean QCT (n=89)",
+    "off locf voluntary": "offending LOCF t2 mean voluntary (n=64)",
+    "drug t1 QCT": "drug use t1 mean QCT (n=89)",
+    "drug t1 voluntary": "drug use t1 mean voluntary (n=68)",
+    "drug locf QCT": "drug use LOCF t2 mean QCT (n=89)",
+    "drug locf voluntary": "drug use LOCF t2 mean voluntary (n=68)",
+    "any follow-up QCT": "offending at any follow-up % QCT (62 of 75)",
+    "any follow-up voluntary": "offending at any follow-up % voluntary (30 of 53)",
+    "any t1": "any offending t1 % (n=151)",
+    "any t4": "any offending t4 % (n=93)",
+    "none t2": "no offending t2 (72 of 105)",
+    "t offending t1": "offending t1 t-test QCT vs voluntary",
+}
+"""Fitted statistic -> the calibration target it is fitted to."""
+
+
+def _fit_targets() -> dict[str, tuple[float, float]]:
+    from bayes_qct.data.reconstruct_calibration import TARGETS
+
+    by_name = {t.name: t for t in TARGETS}
+    out = {
+        k: (by_name[n].value, (by_name[n].upper - by_name[n].lower) / 2)
+        for k, n in FIT_NAMES.items()
+    }
+    site2 = by_name["site 2 odds ratio, no offending t2"]
+    out["log OR site 2"] = (float(np.log(site2.value)), 0.5)
+    return out
+
+
+FIT_TARGETS: dict[str, tuple[float, float]] = _fit_targets()
 """Statistic -> (published value, scale of its residual)."""
 
 
@@ -187,7 +214,7 @@ BOUNDS = (
     ("off.s_person", 1.2, 2.0),
     ("off.site2_shift", 0.0, 2.5),
     ("off.z_site2", -3.0, 0.0),
-    *((f"off.z{t}", -4.0, 1.5) for t in range(1, 5)),
+    *((f"off.z{t}", -4.0, 3.0) for t in range(1, 5)),
 )
 
 
@@ -246,7 +273,7 @@ def outcome_statistics(design: rc.Design, counts: dict[str, np.ndarray]) -> dict
         o, d = off[m], drug[m]
         n = {"QCT": 89, "voluntary": 62}[label]
         out[f"offending t1 mean {label} (n={n})"] = np.nanmean(o[:, 0])
-        for t in (1, 2, 3):
+        for t in (0, 1, 2, 3):
             out[f"offending t{t + 1} mean {label} (Figure 1)"] = np.nanmean(o[:, t])
         n = {"QCT": 89, "voluntary": 64}[label]
         out[f"offending LOCF t2 mean {label} (n={n})"] = np.nanmean(
@@ -309,18 +336,52 @@ def _passes(stats: dict[str, float], words: tuple[str, ...]) -> bool:
     return True
 
 
+def _search_streams(
+    design: rc.Design,
+    counts: dict[str, np.ndarray],
+    draws: dict[str, int],
+    level: int,
+    *,
+    seed: int,
+    budget: int,
+) -> bool:
+    """Accept draws for ``STREAMS[level:]`` depth-first; False when none passes in budget.
+
+    A stream whose draws all fail within ``budget`` sends the search back to the next
+    accepted draw of the stream before it (an accepted QCT draw can leave the all-group
+    targets, such as site 2's, out of reach of every voluntary draw).
+    """
+    if level == len(STREAMS):
+        return True
+    stream, words = STREAMS[level]
+    outcome, status = stream.split(".")
+    m = design.pop.qct == (1 if status == "QCT" else 0)
+    for k in range(budget):
+        counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
+        if _passes(outcome_statistics(design, counts), words):
+            draws[stream] = k
+            log.info("stream %s: draw %d accepted", stream, k)
+            if _search_streams(design, counts, draws, level + 1, seed=seed, budget=budget):
+                return True
+            counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
+            log.info("stream %s: draw %d leaves no later stream passing; going on", stream, k)
+    return False
+
+
 def search_draws(
     *,
     seed: int = rc.RECONSTRUCTION_SEED,
     params: gen.GeneratorParams = rc.CALIBRATED_PARAMS,
     dropout: rc.DropoutParams = rc.CALIBRATED_DROPOUT,
-    max_draws: int = 200_000,
+    max_draws: int = 20_000,
 ) -> dict[str, int]:
     """Find the first accepted draw of each stream, in the order of :data:`STREAMS`.
 
     The population stream is accepted when every non-outcome target passes; each count
-    stream when its own targets pass given the streams accepted before it. Returns the
-    draws for :data:`reconstruct.ACCEPTED_DRAWS`; the full table is checked at the end.
+    stream when its own targets pass given the streams accepted before it, searched
+    depth-first (each stream tries at most ``max_draws`` draws before the search goes back
+    to the previous stream's next accepted draw). Returns the draws for
+    :data:`reconstruct.ACCEPTED_DRAWS`; the full table is checked at the end.
     """
     from bayes_qct.data.reconstruct_calibration import calibration_table
 
@@ -332,19 +393,11 @@ def search_draws(
             rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
         )
         if table.loc[~table["target"].isin(outcome_names), "ok"].all():
+            log.info("stream population: draw %d accepted", k)
             break
     design, counts = _design_and_counts(seed, draws, params, dropout)
-    for stream, words in STREAMS:
-        outcome, status = stream.split(".")
-        m = design.pop.qct == (1 if status == "QCT" else 0)
-        for k in range(max_draws):
-            counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
-            if _passes(outcome_statistics(design, counts), words):
-                draws[stream] = k
-                log.info("stream %s: draw %d accepted", stream, k)
-                break
-        else:
-            raise RuntimeError(f"no draw of stream {stream} passes in {max_draws}")
+    if not _search_streams(design, counts, draws, 0, seed=seed, budget=max_draws):
+        raise RuntimeError(f"no accepted draws of the count streams within {max_draws} each")
     table = calibration_table(
         rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
     )
