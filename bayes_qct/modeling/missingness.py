@@ -1,0 +1,293 @@
+"""Missing-data mechanisms as a registry: how the outcome's likelihood meets dropout.
+
+A mechanism adds the observed-data likelihood terms to the model being built (always the
+outcome ``y`` on observed rows; a selection model also the response indicator ``r``),
+names its own default priors, and tells :func:`bayes_qct.modeling.predict.predict` how
+a missing count's distribution differs from the outcome model's (``missing_log_weight``)
+or how its mean is shifted (``eta_shift``, for pattern-mixture). New mechanisms and the
+paper's data handlings (``prepare`` transforms the cohort first) are new entries here;
+the builder does not change.
+
+The indicator is "the outcome was observed" (DATA_CONTRACT §4). Dropout is modelled for
+the follow-up waves t2..t4 only; an intake (t1) outcome that is missing is treated as
+missing at random under every mechanism (predicted from the outcome model alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayes_qct.constants import DIM_OBS, MAX_DAYS
+from bayes_qct.modeling.likelihoods import NP, PT, Family, Ops, log_sigmoid
+from bayes_qct.modeling.priors import PriorTable, make_prior
+
+if TYPE_CHECKING:
+    from bayes_qct.data.cohort import Cohort
+    from bayes_qct.modeling.build import ModelData
+    from bayes_qct.modeling.spec import ModelSpec
+
+DIM_DROPOUT = "dropout_row"
+
+
+@dataclass(frozen=True)
+class ModelTerms:
+    """What the builder hands a mechanism: data, the family and the row-level predictors.
+
+    Attributes
+    ----------
+    data
+        The NumPy design (:class:`bayes_qct.modeling.build.ModelData`).
+    spec, family, priors
+        The resolved spec, its family and prior table.
+    eta
+        Logit of the binomial mean for every cohort row (PyTensor vector).
+    row_params
+        The family's further row-level parameters (each a vector over all rows).
+    tensors
+        The model's ``pm.Data`` containers by name (``y_filled``, ``trials``, ...).
+    extra
+        Other latent terms a mechanism may use (``v_participant`` for shared-parameter).
+    """
+
+    data: ModelData
+    spec: ModelSpec
+    family: Family
+    priors: PriorTable
+    eta: Any
+    row_params: tuple[Any, ...]
+    tensors: Mapping[str, Any]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def add_observed_y(terms: ModelTerms) -> Any:
+    """Add the outcome likelihood on the rows where it was observed (``y``, dims obs)."""
+    family = terms.family
+    obs = terms.data.obs_rows
+    params = [terms.eta[obs], *(p[obs] for p in terms.row_params)]
+    # Trials and counts enter as constants (not pm.Data) so that PyTensor folds the
+    # gammaln terms of the binomial coefficients at compile time.
+    n_obs = pt.as_tensor_variable(terms.data.trials[obs])
+
+    def logp(value: Any, *dist_params: Any) -> Any:
+        *rest, n = dist_params
+        return family.logp(PT, value, n, *rest)
+
+    def random(*dist_params: Any, rng: np.random.Generator, size: Any = None) -> np.ndarray:
+        *rest, n = dist_params
+        return draw_counts(family, n, *rest, rng=rng, size=size)
+
+    return pm.CustomDist(
+        "y", *params, n_obs, logp=logp, random=random, observed=terms.data.y[obs], dims=DIM_OBS
+    )
+
+
+def draw_counts(
+    family: Family, n: Any, *params: Any, rng: np.random.Generator, size: Any = None
+) -> np.ndarray:
+    """Draw counts from a family by inverse CDF over 0..30 (float64, for CustomDist)."""
+    arrays = np.broadcast_arrays(np.asarray(n, float), *(np.asarray(p, float) for p in params))
+    if size is not None:
+        arrays = [np.broadcast_to(a, size) for a in arrays]
+    pmf = family.pmf(arrays[0], *arrays[1:])
+    return sample_from_pmf(pmf, rng)
+
+
+def sample_from_pmf(pmf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw per leading index from pmfs over 0..K on the last axis (float64)."""
+    cdf = np.cumsum(pmf, axis=-1)
+    u = rng.random((*cdf.shape[:-1], 1)) * cdf[..., -1:]
+    return np.minimum((cdf < u).sum(axis=-1), pmf.shape[-1] - 1).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------ MAR
+
+
+def _no_priors(*, phi: float | None = None) -> PriorTable:
+    return {}
+
+
+def _mar_terms(terms: ModelTerms) -> None:
+    add_observed_y(terms)
+
+
+# ------------------------------------------------------------------------ selection
+
+
+def _selection_priors(*, phi: float | None = None) -> PriorTable:
+    table: PriorTable = {
+        # Response at follow-up ran at 60-70%: logit about 0.5, 95% within 5%..97%.
+        "psi_wave": {"dist": "normal", "mu": 0.5, "sigma": 1.5},
+        "psi_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    }
+    if phi is None:
+        # phi is identified only by the parametric form, so its prior matters. N(0, 1)
+        # keeps the odds ratio of being observed between a 30-day and a 0-day month within
+        # about 1/7..7 (95%), the range attrition studies of drug users report, and lets
+        # the data move it; wider priors let distributional misfit masquerade as MNAR.
+        table["phi"] = {"dist": "normal", "mu": 0.0, "sigma": 1.0}
+    return table
+
+
+def _dropout_logit(ops: Ops, values: Mapping[str, Any], data: ModelData, rows: Any) -> Any:
+    """psi_wave[t] + psi_qct * QCT for the given (follow-up) rows."""
+    wave = data.wave[rows] - 1
+    return ops.take(values["psi_wave"], wave) + ops.col(values["psi_qct"]) * data.qct[rows]
+
+
+def log_missing_grid(ops: Ops, eta_r: Any, phi: Any, n: Any) -> Any:
+    """Return log P(r = 0 | k) = log(1 - sigmoid(eta_r + phi k / n)) over k = 0..30."""
+    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
+    n1 = ops.maximum(n[..., None], 1.0)
+    return log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * k / n1))
+
+
+def selection_missing_term(
+    ops: Ops,
+    family: Family,
+    n: Any,
+    eta: Any,
+    row_params: tuple[Any, ...],
+    log_miss: Any,
+) -> Any:
+    """Log sum_k p(k | n) P(r = 0 | k) over k = 0..30 (``-inf`` terms beyond n).
+
+    Row arguments have rows on their last axis; ``log_miss`` is
+    :func:`log_missing_grid` of the same rows (k on a new last axis).
+    """
+    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
+    n_col = n[..., None]
+    log_pk = family.logp(ops, k, n_col, eta[..., None], *(p[..., None] for p in row_params))
+    joint = log_pk + log_miss
+    if ops is PT:
+        return pt.logsumexp(joint, axis=-1)
+    from scipy.special import logsumexp
+
+    return logsumexp(joint, axis=-1)
+
+
+def _selection_terms(terms: ModelTerms) -> None:
+    add_observed_y(terms)
+    data = terms.data
+    values = {
+        "psi_wave": make_prior("psi_wave", terms.priors, dims="followup"),
+        "psi_qct": make_prior("psi_qct", terms.priors),
+    }
+    if terms.spec.phi is None:
+        values["phi"] = make_prior("phi", terms.priors)
+    else:
+        values["phi"] = pm.Data("phi", np.float64(terms.spec.phi))
+    rows = data.dropout_rows
+    eta_r = _dropout_logit(PT, values, data, rows)
+    n = pt.as_tensor_variable(data.trials[rows])  # constants: gammaln folded at compile
+    y = pt.as_tensor_variable(data.y[rows])
+    log_r1 = log_sigmoid(PT, eta_r + values["phi"] * y / pt.maximum(n, 1.0))
+    miss = np.flatnonzero(~data.observed[rows])
+    log_r0 = pt.zeros_like(log_r1)
+    if miss.size:
+        # P(r = 0 | k) depends on a row only through (wave, status, n): compute it once
+        # per distinct combination (a handful) and gather, instead of once per row.
+        missing = rows[miss]
+        keys = np.stack([data.wave[missing], data.qct[missing], data.trials[missing]], axis=1)
+        groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+        group_eta_r = (
+            values["psi_wave"][groups[:, 0].astype(np.int64) - 1] + values["psi_qct"] * groups[:, 1]
+        )
+        log_miss = log_missing_grid(PT, group_eta_r, values["phi"], groups[:, 2])
+        log_r0 = pt.set_subtensor(
+            log_r0[miss],
+            selection_missing_term(
+                PT,
+                terms.family,
+                n[miss],
+                terms.eta[rows][miss],
+                tuple(p[rows][miss] for p in terms.row_params),
+                log_miss[inverse.ravel()],
+            ),
+        )
+    r = data.observed[rows].astype(np.float64)
+    pm.CustomDist(
+        "r",
+        log_r1,
+        log_r0,
+        logp=lambda value, a, b: pt.where(pt.gt(value, 0.5), a, b),
+        observed=r,
+        dims=DIM_DROPOUT,
+    )
+
+
+def _selection_weight(
+    values: Mapping[str, Any], data: ModelData, rows: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Log P(r = 0 | k) for missing rows (draws x rows x k); 0 for intake rows (MAR)."""
+    follow = data.wave[rows] > 0
+    eta_r = _dropout_logit(NP, values, data, np.where(follow, rows, data.dropout_rows[0]))
+    weight = log_missing_grid(NP, eta_r, values["phi"], data.trials[rows])
+    return np.where(follow[:, None], weight, 0.0)
+
+
+def _selection_fixed(spec: ModelSpec) -> dict[str, float]:
+    return {} if spec.phi is None else {"phi": float(spec.phi)}
+
+
+# ------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A missing-data mechanism (or, via ``prepare``, a data handling).
+
+    Attributes
+    ----------
+    name
+        Registry key (DATA_CONTRACT §4).
+    default_priors
+        ``f(phi=...) -> PriorTable`` of the mechanism's own parameters.
+    add_terms
+        Adds the likelihood terms to the model under construction (inside ``pm.Model``).
+    missing_log_weight
+        NumPy ``f(values, data, rows, k) -> log weight`` multiplying the outcome pmf of
+        missing rows (``None``: missing counts follow the outcome model).
+    fixed_values
+        Parameters the spec fixes rather than the posterior holds (``phi`` when fixed).
+    eta_shift
+        NumPy ``f(spec, data) -> shift`` of the logit mean per row (pattern-mixture).
+    prepare
+        Cohort transformation applied before building (complete case, LOCF, ...).
+    """
+
+    name: str
+    default_priors: Callable[..., PriorTable]
+    add_terms: Callable[[ModelTerms], None]
+    missing_log_weight: Callable[..., np.ndarray] | None = None
+    fixed_values: Callable[[ModelSpec], dict[str, float]] = lambda spec: {}
+    eta_shift: Callable[..., np.ndarray] | None = None
+    prepare: Callable[[Cohort, ModelSpec], Cohort] | None = None
+
+
+MECHANISMS: dict[str, Mechanism] = {
+    "mar": Mechanism("mar", _no_priors, _mar_terms),
+    "selection": Mechanism(
+        "selection",
+        _selection_priors,
+        _selection_terms,
+        missing_log_weight=_selection_weight,
+        fixed_values=_selection_fixed,
+    ),
+}
+"""Registry of implemented mechanisms (shared-parameter, pattern-mixture and the paper's
+handlings are to be added as entries)."""
+
+
+def get_mechanism(name: str) -> Mechanism:
+    """Look a mechanism up by name (KeyError lists the known ones)."""
+    try:
+        return MECHANISMS[name]
+    except KeyError:
+        known = sorted(MECHANISMS)
+        raise KeyError(f"unknown missingness mechanism {name!r}; expected one of {known}") from None
