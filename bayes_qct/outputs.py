@@ -8,8 +8,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas costs ~1.4 s to import; the CLI should not pay it for --help
+    import pandas as pd
 
 from bayes_qct.errors import RefusedOverwriteError
 

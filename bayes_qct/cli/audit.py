@@ -10,7 +10,6 @@ from rich.table import Table
 
 from bayes_qct.cli._common import console, handle_errors
 from bayes_qct.errors import RefusedOverwriteError
-from bayes_qct.frequentist.audit import PROBLEM_VERDICTS, audit
 from bayes_qct.outputs import atomic_write_text
 
 app = typer.Typer(
@@ -64,6 +63,8 @@ def _main(
     """Recompute every statistic the paper's own numbers allow; print and save the table."""
     if ctx.invoked_subcommand is not None:
         return
+    from bayes_qct.frequentist.audit import PROBLEM_VERDICTS, audit  # lazy: 3 s of imports
+
     result = audit()
     table = result.table
     console.print(

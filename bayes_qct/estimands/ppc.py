@@ -1,0 +1,124 @@
+"""Prior and posterior predictive checks of day counts, by legal status x wave.
+
+Bounded day counts pile up at 0 and at 30, so the checks compare the share of 0s, the
+share of 30s, the mean and the variance of the observed counts with the same statistics
+of counts replicated from the model (95% equal-tailed interval and the predictive
+p-value P(replicated >= observed)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from bayes_qct.constants import CI_KIND, CI_PROB, LEGAL_STATUSES, MAX_DAYS, WAVES
+
+PPC_COLUMNS: tuple[str, ...] = (
+    "check",
+    "statistic",
+    "legal_status",
+    "wave",
+    "n",
+    "observed",
+    "replicated_mean",
+    "replicated_lower",
+    "replicated_upper",
+    "ci_kind",
+    "ci_prob",
+    "p_replicated_ge_observed",
+)
+"""Columns of ``ppc.csv`` and ``prior_predictive.csv``."""
+
+GROUPS: tuple[str, ...] = (*LEGAL_STATUSES, "all")
+
+STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "share_zero": lambda y: (y == 0).mean(axis=-1),
+    "share_thirty": lambda y: (y == MAX_DAYS).mean(axis=-1),
+    "mean": lambda y: y.mean(axis=-1),
+    "variance": lambda y: y.var(axis=-1, ddof=1) if y.shape[-1] > 1 else np.zeros(y.shape[:-1]),
+}
+"""Statistic name -> function of counts along the last axis."""
+
+PRIOR_STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "share_in_0_30": lambda y: ((y >= 0) & (y <= MAX_DAYS)).mean(axis=-1),
+    "share_1_29": lambda y: ((y >= 1) & (y <= MAX_DAYS - 1)).mean(axis=-1),
+    **STATISTICS,
+}
+"""The prior check adds the share of counts in 0..30 and strictly between 0 and 30."""
+
+
+def predictive_checks(
+    replicated: np.ndarray,
+    observed: np.ndarray,
+    legal_status: np.ndarray,
+    wave: np.ndarray,
+    *,
+    check: str = "posterior_predictive",
+    statistics: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    ci_prob: float = CI_PROB,
+) -> pd.DataFrame:
+    """Observed vs replicated statistics by legal status (and all) x wave.
+
+    Parameters
+    ----------
+    replicated
+        Replicated counts, shape (draws, rows) (chains stacked into draws).
+    observed
+        Observed counts of the same rows.
+    legal_status, wave
+        Each row's legal status and wave label.
+    check
+        ``posterior_predictive`` or ``prior_predictive`` (written in the ``check`` column).
+    statistics
+        Statistic name -> function; default :data:`STATISTICS`.
+    ci_prob
+        Probability of the replicated statistic's equal-tailed interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PPC_COLUMNS`, one row per statistic x group x wave.
+    """
+    statistics = statistics or STATISTICS
+    replicated = np.asarray(replicated, float)
+    observed = np.asarray(observed, float)
+    legal_status = np.asarray(legal_status).astype(str)
+    wave = np.asarray(wave).astype(str)
+    tail = (1.0 - ci_prob) / 2.0
+    rows = []
+    for name, fn in statistics.items():
+        for group in GROUPS:
+            in_group = np.ones(len(observed), bool) if group == "all" else legal_status == group
+            for w in WAVES:
+                mask = in_group & (wave == w)
+                n = int(mask.sum())
+                if n == 0:
+                    continue
+                obs_stat = float(fn(observed[mask]))
+                rep_stat = fn(replicated[:, mask])
+                lower, upper = np.quantile(rep_stat, [tail, 1.0 - tail])
+                rows.append(
+                    {
+                        "check": check,
+                        "statistic": name,
+                        "legal_status": group,
+                        "wave": w,
+                        "n": n,
+                        "observed": obs_stat,
+                        "replicated_mean": float(rep_stat.mean()),
+                        "replicated_lower": float(lower),
+                        "replicated_upper": float(upper),
+                        "ci_kind": CI_KIND,
+                        "ci_prob": ci_prob,
+                        "p_replicated_ge_observed": float((rep_stat >= obs_stat).mean()),
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(PPC_COLUMNS))
+
+
+def flag_misfit(table: pd.DataFrame, *, tail: float = 0.025) -> pd.DataFrame:
+    """Rows whose observed statistic lies outside the replicated 95% range."""
+    p = table["p_replicated_ge_observed"]
+    return table[(p < tail) | (p > 1.0 - tail)]

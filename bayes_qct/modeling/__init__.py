@@ -1,0 +1,1 @@
+"""Model specs, likelihood and missingness registries, the builder and the samplers."""

@@ -1,0 +1,337 @@
+"""The only caller of a sampler: nutpie, numpyro or PyMC's NUTS, seeded and timed.
+
+Samplers are imported only when a fit actually samples, so reading an existing fit back
+never imports them. JAX sees one CPU device unless told otherwise *before it is imported*;
+:func:`ensure_host_devices` asks XLA for one device per chain (at least one per core) so
+numpyro's chains run in parallel rather than one after another.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pymc as pm
+    from xarray import DataTree
+
+    from bayes_qct.data.cohort import Cohort
+    from bayes_qct.modeling.spec import ModelSpec, SamplerSettings
+
+log = logging.getLogger(__name__)
+
+SAMPLERS: tuple[str, ...] = ("nutpie", "numpyro", "pymc")
+_DEVICE_FLAG = "--xla_force_host_platform_device_count"
+_PMF_CHUNK = 256  # draws per block when drawing replicates (bounds memory)
+
+
+def _cores() -> int:
+    """CPU cores this process may use (its affinity, not the machine's count)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def ensure_host_devices(n: int) -> int:
+    """Make JAX expose ``n`` CPU devices; return the number it will (or does) have.
+
+    Must run before ``jax`` is first imported (XLA reads ``XLA_FLAGS`` once). If JAX is
+    already loaded, nothing can change: the current device count is returned and a
+    warning logged when it is smaller than ``n``.
+    """
+    if "jax" in sys.modules:
+        import jax
+
+        have = jax.local_device_count()
+        if have < n:
+            log.warning(
+                "JAX was imported before the device count was set: %d device(s) for %d "
+                "chains, so numpyro will run chains one after another",
+                have,
+                n,
+            )
+        return have
+    flags = re.sub(rf"{_DEVICE_FLAG}=\d+", "", os.environ.get("XLA_FLAGS", "")).strip()
+    os.environ["XLA_FLAGS"] = f"{flags} {_DEVICE_FLAG}={n}".strip()
+    return n
+
+
+@dataclass(frozen=True)
+class SampleTimes:
+    """Wall times (seconds) of one sampler run.
+
+    ``compile_s`` is everything before the first sampler iteration that can be separated,
+    importing the sampler included (nutpie: compiling the model with numba; numpyro: the
+    JAX graph, its jit and the initial points, while numpyro's JIT of the NUTS kernel
+    happens inside its run and so counts as sampling; PyMC: the sampler call's wall time
+    less the sampling time it reports). ``convert_s``: draws to a DataTree.
+    """
+
+    compile_s: float
+    sampling_s: float
+    convert_s: float = 0.0
+
+
+def _drop_object_stats(idata: DataTree) -> None:
+    """Remove sample stats NetCDF cannot store (nutpie's per-draw message strings)."""
+    stats = idata["sample_stats"].to_dataset()
+    drop = [name for name, var in stats.data_vars.items() if var.dtype == object]
+    if drop:
+        idata["sample_stats"] = stats.drop_vars(drop)
+
+
+def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
+    start = time.perf_counter()
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+    from pymc.progress_bar import NutpieProgressBarManager
+
+    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    compile_s = time.perf_counter() - start
+    bar = NutpieProgressBarManager(
+        chains=settings.chains, draws=settings.draws, progressbar=progress
+    )
+    start = time.perf_counter()
+    with bar:
+        idata = nutpie.sample(
+            compiled,
+            draws=settings.draws,
+            tune=max(settings.tune, 1),
+            chains=settings.chains,
+            cores=min(settings.chains, _cores()),
+            seed=settings.seed,
+            target_accept=settings.target_accept,
+            save_warmup=False,
+            progress_bar=False,
+            progress_callback=bar.update,
+        )
+    sampling_s = time.perf_counter() - start
+    start = time.perf_counter()
+    patch_nutpie_idata(idata, model, sampling_s)
+    return idata, compile_s, sampling_s, time.perf_counter() - start
+
+
+def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
+    """Run numpyro NUTS on PyMC's JAX graph, chains in parallel on the CPU devices.
+
+    The same steps as ``pm.sample(nuts_sampler="numpyro")``, except that the log-density
+    is jitted before the jittered initial points are checked with it (PyMC evaluates it
+    op by op there, which on this model costs more than the sampling's own compilation),
+    and the timings are split: compile = importing JAX/numpyro, graph to JAX, jit,
+    initial points; sampling = numpyro's run (its own JIT included); convert = the
+    deterministics and the DataTree.
+    """
+    start = time.perf_counter()
+    ensure_host_devices(max(settings.chains, _cores()))
+    import jax
+    from arviz import from_dict
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
+    from pymc.sampling import jax as pmjax
+    from pymc.util import get_default_varnames
+
+    logp_fn = jax.jit(pmjax.get_jaxified_logp(model, negative_logp=False))
+    initial_points = pmjax._get_batched_jittered_initial_points(
+        model=model,
+        chains=settings.chains,
+        initvals=None,
+        random_seed=settings.seed,
+        logp_fn=logp_fn,
+    )
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    raw, stats, _ = pmjax._sample_numpyro_nuts(
+        model=model,
+        target_accept=settings.target_accept,
+        tune=settings.tune,
+        draws=settings.draws,
+        chains=settings.chains,
+        chain_method="parallel" if jax.local_device_count() >= settings.chains else "sequential",
+        progressbar=progress,
+        random_seed=settings.seed,
+        initial_points=initial_points,
+        nuts_kwargs={},
+        logp_fn=logp_fn,
+    )
+    jax.block_until_ready(raw)
+    sampling_s = time.perf_counter() - start
+    start = time.perf_counter()
+    names = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
+    jax_fn = pmjax.get_jaxified_graph(inputs=model.value_vars, outputs=names)
+    values = pmjax._postprocess_samples(jax_fn, raw, donate_samples=True)
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    groups = {
+        "posterior": {v.name: np.asarray(r) for v, r in zip(names, values, strict=True)},
+        "sample_stats": stats,
+        "observed_data": find_observations(model),
+        "constant_data": find_constants(model),
+    }
+    idata = from_dict(groups, coords=coords, dims=dims, sample_dims=["chain", "draw"])
+    idata["posterior"].attrs.update(
+        {"inference_library": "numpyro", "sampling_time": sampling_s, "tuning_steps": settings.tune}
+    )
+    return idata, compile_s, sampling_s, time.perf_counter() - start
+
+
+def _sample_pm(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
+    import pymc as pm
+
+    start = time.perf_counter()
+    idata = pm.sample(
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=min(settings.chains, _cores()),
+        random_seed=settings.seed,
+        target_accept=settings.target_accept,
+        progressbar=progress,
+        compute_convergence_checks=False,
+        model=model,
+        # forking a process that has loaded JAX (multithreaded) can deadlock
+        mp_ctx="forkserver" if "jax" in sys.modules else None,
+    )
+    wall = time.perf_counter() - start
+    sampling_s = float(idata["posterior"].attrs.get("sampling_time", wall))
+    return idata, max(wall - sampling_s, 0.0), sampling_s, 0.0
+
+
+def sample_model(
+    model: pm.Model, settings: SamplerSettings, *, progress: bool = True
+) -> tuple[DataTree, SampleTimes]:
+    """Sample a built model's posterior with the chosen sampler.
+
+    Parameters
+    ----------
+    model
+        A model from :func:`bayes_qct.modeling.build.build_model`.
+    settings
+        Sampler choice (``nutpie``, ``numpyro``, ``pymc``), draws, tune, chains, seed and
+        target acceptance. The same seed gives the same draws.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    tuple of (DataTree, SampleTimes)
+        Groups posterior, sample_stats, observed_data and constant_data; see
+        :func:`add_predictive_groups` for the log-likelihood and posterior predictive.
+    """
+    if settings.sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {settings.sampler!r}; expected one of {SAMPLERS}")
+    log.info("sampling with %s: %s", settings.sampler, settings)
+    runner = {"nutpie": _sample_nutpie, "numpyro": _sample_numpyro, "pymc": _sample_pm}
+    idata, compile_s, sampling_s, convert_s = runner[settings.sampler](model, settings, progress)
+    _drop_object_stats(idata)
+    idata.attrs.update(
+        {
+            "sampler": settings.sampler,
+            "seed": settings.seed,
+            "compile_seconds": compile_s,
+            "sampling_seconds": sampling_s,
+        }
+    )
+    return idata, SampleTimes(compile_s, sampling_s, convert_s)
+
+
+def add_predictive_groups(
+    idata: DataTree, model: pm.Model, cohort: Cohort, spec: ModelSpec, *, seed: int
+) -> float:
+    """Add ``log_likelihood`` and ``posterior_predictive`` groups; return the seconds spent.
+
+    The outcome ``y`` is handled in NumPy from the posterior draws with the family's own
+    log-pmf (the same function the model's likelihood uses), which avoids compiling two
+    more PyTensor graphs; a mechanism's further observed variables (the selection model's
+    ``r``) get their pointwise log-likelihood from PyMC. Replicated ``y`` are drawn from
+    each observed row's pmf, seeded.
+    """
+    import pymc as pm
+    import xarray as xr
+
+    from bayes_qct.modeling.build import linear_predictor, model_data
+    from bayes_qct.modeling.likelihoods import NP, get_family
+    from bayes_qct.modeling.missingness import get_mechanism, sample_from_pmf
+    from bayes_qct.modeling.predict import parameter_values
+
+    start = time.perf_counter()
+    prepare = get_mechanism(spec.missingness).prepare
+    if prepare is not None:  # the data the model was built on (complete case, LOCF, ...)
+        cohort = prepare(cohort, spec)
+    posterior = idata["posterior"].to_dataset()
+    data = model_data(cohort, spec)
+    family = get_family(spec.likelihood)
+    values = parameter_values(posterior, data, spec)
+    eta = linear_predictor(NP, values, data)
+    params = family.row_values(NP, values, data, eta)
+    obs = data.obs_rows
+    eta_obs, params_obs = eta[:, obs], tuple(p[:, obs] for p in params)
+    loglik = family.logp(NP, data.y[obs], data.trials[obs], eta_obs, *params_obs)
+    rng = np.random.default_rng([seed, 1])
+    replicated = np.empty(eta_obs.shape)
+    for first in range(0, eta_obs.shape[0], _PMF_CHUNK):
+        block = slice(first, first + _PMF_CHUNK)
+        pmf = family.pmf(data.trials[obs], eta_obs[block], *(p[block] for p in params_obs))
+        replicated[block] = sample_from_pmf(pmf, rng)
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], obs.size)
+    coords = {"chain": posterior["chain"], "draw": posterior["draw"], "obs": obs}
+    dims = ("chain", "draw", "obs")
+
+    def group(array: np.ndarray) -> xr.DataTree:
+        return xr.DataTree(xr.Dataset({"y": (dims, array.reshape(shape))}, coords=coords))
+
+    others = [v.name for v in model.observed_RVs if v.name != "y"]
+    if others:
+        pm.compute_log_likelihood(
+            idata, var_names=others, model=model, extend_inferencedata=True, progressbar=False
+        )
+        idata["log_likelihood"] = (
+            idata["log_likelihood"].to_dataset().assign(y=(dims, loglik.reshape(shape)))
+        )
+    else:
+        idata["log_likelihood"] = group(loglik)
+    idata["posterior_predictive"] = group(replicated)
+    return time.perf_counter() - start
+
+
+def sample_prior(model: pm.Model, *, draws: int, seed: int) -> DataTree:
+    """Draw from the prior and the outcome's prior predictive (no MCMC), seeded.
+
+    Only the parameters and ``y`` are drawn: a mechanism's observed indicator (the
+    selection model's ``r``) has a log-probability but no random generator.
+    """
+    import pymc as pm
+
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+    names += [v.name for v in model.observed_RVs if v.name == "y"]
+    with warnings.catch_warnings():
+        # the outcome's random generator is NumPy code, run by numba in object mode: fine
+        warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
+        return pm.sample_prior_predictive(
+            draws=draws, model=model, var_names=names, random_seed=np.random.default_rng([seed, 2])
+        )
+
+
+def sampler_versions() -> dict[str, Any]:
+    """Versions of the sampling stack, read from package metadata (nothing imported)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, Any] = {"python": platform.python_version()}
+    names = ("bayes-qct", "pymc", "pytensor", "arviz", "arviz-stats", "nutpie", "numpyro", "jax")
+    for name in (*names, "numpy", "scipy", "pandas", "xarray", "h5netcdf"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
