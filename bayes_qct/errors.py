@@ -44,10 +44,12 @@ class BadInputError(BayesQCTError):
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems = list(problems)
-        lines = [
-            f"{len(self.problems)} problem(s) in the input; nothing was written "
-            "(rows count data rows from 1, after the header):"
-        ]
+        hint = (
+            " (rows count data rows from 1, after the header)"
+            if any(isinstance(p.row, int) for p in self.problems)
+            else ""
+        )
+        lines = [f"{len(self.problems)} problem(s) in the input; nothing was written{hint}:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 

@@ -17,6 +17,7 @@ app = typer.Typer(
     "Pareto k stays high).",
     no_args_is_help=True,
     invoke_without_command=True,
+    context_settings={"allow_interspersed_args": True},
 )
 
 
