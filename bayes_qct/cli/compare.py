@@ -98,7 +98,11 @@ def compare(
         title_justify="left",
     )
     for col in ("rank", "family", "elpd", "se", "elpd_diff", "dse", "method", "k>thr", "max k"):
-        table.add_column(col, justify="left" if col in ("family", "method") else "right")
+        table.add_column(
+            col,
+            justify="left" if col in ("family", "method") else "right",
+            no_wrap=col in ("family", "method"),
+        )
     for r in result.table.itertuples(index=False):
         table.add_row(
             str(r.rank),
