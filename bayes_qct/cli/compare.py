@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from bayes_qct.cli._common import console, handle_errors, setup_logging
 from bayes_qct.constants import OUTCOMES
@@ -92,30 +91,29 @@ def compare(
         out=out,
         force=force,
     )
-    table = Table(
-        title=f"Likelihood families for {outcome}, ranked by leave-one-participant-out "
-        f"elpd\ndata: {result.label}",
-        title_justify="left",
+    console.print(
+        f"Likelihood families for {outcome}, ranked by leave-one-participant-out elpd\n"
+        f"data: {result.label}",
+        highlight=False,
     )
-    for col in ("rank", "family", "elpd", "se", "elpd_diff", "dse", "method", "k>thr", "max k"):
-        table.add_column(
-            col,
-            justify="left" if col in ("family", "method") else "right",
-            no_wrap=col in ("family", "method"),
-        )
-    for r in result.table.itertuples(index=False):
-        table.add_row(
-            str(r.rank),
-            r.family,
-            f"{r.elpd:.1f}",
-            f"{r.se:.1f}",
-            f"{r.elpd_diff:.1f}",
-            f"{r.dse:.1f}",
-            r.method,
-            str(r.pareto_k_above),
-            f"{r.max_pareto_k:.2f}",
-        )
-    console.print(table)
+    shown = result.table[
+        [
+            "rank",
+            "family",
+            "elpd",
+            "se",
+            "elpd_diff",
+            "dse",
+            "method",
+            "pareto_k_above",
+            "max_pareto_k",
+        ]
+    ]
+    console.print(
+        shown.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+        highlight=False,
+        soft_wrap=True,
+    )
     for note in result.notes:
         console.print(f"- {note}", highlight=False)
     console.print(f"written: {path}", highlight=False)

@@ -182,6 +182,9 @@ def fit(
         "and handling, then their estimands side by side.",
     ),
     phi: float | None = typer.Option(None, "--phi", help="Fix the selection model's phi."),
+    lam: float | None = typer.Option(
+        None, "--lambda", help="Fix the shared-parameter model's lambda."
+    ),
     delta: float | None = typer.Option(None, "--delta", help="Pattern-mixture delta."),
     draws: int | None = typer.Option(None, "--draws", help="Draws per chain."),
     tune: int | None = typer.Option(None, "--tune", help="Warm-up iterations per chain."),
@@ -219,6 +222,7 @@ def fit(
         "likelihood": likelihood,
         "missingness": missingness,
         "phi": phi,
+        "lambda": lam,
         "delta": delta,
         "sampler": sampler,
         "draws": draws,

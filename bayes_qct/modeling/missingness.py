@@ -1,16 +1,32 @@
 """Missing-data mechanisms as a registry: how the outcome's likelihood meets dropout.
 
 A mechanism adds the observed-data likelihood terms to the model being built (always the
-outcome ``y`` on observed rows; a selection model also the response indicator ``r``),
-names its own default priors, and tells :func:`bayes_qct.modeling.predict.predict` how
-a missing count's distribution differs from the outcome model's (``missing_log_weight``)
-or how its mean is shifted (``eta_shift``, for pattern-mixture). New mechanisms and the
-paper's data handlings (``prepare`` transforms the cohort first) are new entries here;
-the builder does not change.
+outcome ``y`` on observed rows; selection and shared-parameter models also the response
+indicator ``r``), names its own default priors, and tells
+:func:`bayes_qct.modeling.predict.predict` how a missing count's distribution differs
+from the outcome model's (``missing_log_weight``) or how its mean is shifted
+(``eta_shift``, for pattern-mixture). The paper's data handlings are entries too: their
+``prepare`` transforms the cohort (complete case, LOCF, mean imputation) and the MAR
+model is fitted on the result, so the estimands show what each handling does.
+
+Registered (DATA_CONTRACT §4):
+
+``mar``               likelihood on the observed rows; missing counts from the outcome model.
+``selection``         logit P(r_it = 1) = psi_wave[t] + psi_qct QCT_i + phi y_it / n_it;
+                      a missing y_it is summed out exactly over 0..n.
+``shared-parameter``  logit P(r_it = 1) = psi_wave[t] + psi_qct QCT_i + lambda v_i, with
+                      v_i the participant's latent level (``v_participant``); given v_i the
+                      missing counts follow the outcome model.
+``pattern-mixture``   the MAR likelihood; a missed follow-up wave's count (and expected
+                      rate) comes from the MAR model with its logit mean shifted by
+                      ``delta`` (delta = 0 is MAR).
+``complete-case``, ``locf``, ``mean-imputation``: data handlings (see :func:`prepare_handling`).
 
 The indicator is "the outcome was observed" (DATA_CONTRACT §4). Dropout is modelled for
 the follow-up waves t2..t4 only; an intake (t1) outcome that is missing is treated as
-missing at random under every mechanism (predicted from the outcome model alone).
+missing at random under every mechanism (predicted from the outcome model alone). The
+dropout submodels have wave and legal-status terms; no site term (with about 16
+participants per site, site-level dropout rates are not estimable with any precision).
 """
 
 from __future__ import annotations
@@ -108,7 +124,7 @@ def sample_from_pmf(pmf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # ------------------------------------------------------------------------------ MAR
 
 
-def _no_priors(*, phi: float | None = None) -> PriorTable:
+def _no_priors(**fixed: float | None) -> PriorTable:
     return {}
 
 
@@ -119,12 +135,16 @@ def _mar_terms(terms: ModelTerms) -> None:
 # ------------------------------------------------------------------------ selection
 
 
-def _selection_priors(*, phi: float | None = None) -> PriorTable:
-    table: PriorTable = {
+def _dropout_priors() -> PriorTable:
+    return {
         # Response at follow-up ran at 60-70%: logit about 0.5, 95% within 5%..97%.
         "psi_wave": {"dist": "normal", "mu": 0.5, "sigma": 1.5},
         "psi_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     }
+
+
+def _selection_priors(*, phi: float | None = None, **fixed: float | None) -> PriorTable:
+    table = _dropout_priors()
     if phi is None:
         # phi is identified only by the parametric form, so its prior matters. N(0, 1)
         # keeps the odds ratio of being observed between a 30-day and a 0-day month within
@@ -160,28 +180,73 @@ def selection_missing_term(
     Row arguments have rows on their last axis; ``log_miss`` is
     :func:`log_missing_grid` of the same rows (k on a new last axis).
     """
+    if family.name in _BINOMIAL_FAST and isinstance(n, np.ndarray):
+        return _binomial_missing_term(ops, family.name, n, eta, row_params, log_miss)
     k = np.arange(MAX_DAYS + 1, dtype=np.float64)
     n_col = n[..., None]
     log_pk = family.logp(ops, k, n_col, eta[..., None], *(p[..., None] for p in row_params))
-    joint = log_pk + log_miss
+    return _logsumexp(ops, log_pk + log_miss)
+
+
+_BINOMIAL_FAST = ("binomial", "zero-inflated-binomial")
+
+
+def _logsumexp(ops: Ops, x: Any) -> Any:
     if ops is PT:
-        return pt.logsumexp(joint, axis=-1)
+        return pt.logsumexp(x, axis=-1)
     from scipy.special import logsumexp
 
-    return logsumexp(joint, axis=-1)
+    return logsumexp(x, axis=-1)
+
+
+def log_choose_table(n: np.ndarray) -> np.ndarray:
+    """Tabulate log C(n, k) for k = 0..30 on a new last axis (``-inf`` where k > n), in NumPy."""
+    from scipy.special import gammaln
+
+    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)[..., None]
+    ks = np.minimum(k, n)
+    table = gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0)
+    return np.where(k <= n, table, -np.inf)
+
+
+def _binomial_missing_term(
+    ops: Ops, name: str, n: np.ndarray, eta: Any, row_params: tuple[Any, ...], log_miss: Any
+) -> Any:
+    """Sum out k for the (zero-inflated) binomial at the cost of one exp per k.
+
+    ``log Binomial(k | n, sigmoid(eta)) = log C(n, k) + k eta + n log sigmoid(-eta)``: the
+    binomial coefficients are a constant table (``n`` is data), the k-dependent part is
+    linear in ``eta`` and the rest is per row, so the grid needs no log-sigmoid per cell.
+    Zero inflation (structural zero with probability sigmoid(zeta)) adds
+    ``sigmoid(zeta) P(r = 0 | 0)`` outside the sum.
+    """
+    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
+    grid = log_choose_table(n) + k * eta[..., None] + log_miss
+    count = _logsumexp(ops, grid) + n * log_sigmoid(ops, -eta)
+    if name == "binomial":
+        return count
+    zeta = row_params[0]
+    return ops.logaddexp(log_sigmoid(ops, zeta) + log_miss[..., 0], log_sigmoid(ops, -zeta) + count)
+
+
+def _dropout_values(terms: ModelTerms, name: str, fixed: float | None) -> dict[str, Any]:
+    """psi_wave, psi_qct and the dependence parameter ``name`` (estimated or pm.Data)."""
+    values = {
+        "psi_wave": make_prior("psi_wave", terms.priors, dims="followup"),
+        "psi_qct": make_prior("psi_qct", terms.priors),
+    }
+    if fixed is None:
+        values[name] = make_prior(name, terms.priors)
+    else:
+        values[name] = pm.Data(name, np.float64(fixed))
+    return values
 
 
 def _selection_terms(terms: ModelTerms) -> None:
     add_observed_y(terms)
     data = terms.data
-    values = {
-        "psi_wave": make_prior("psi_wave", terms.priors, dims="followup"),
-        "psi_qct": make_prior("psi_qct", terms.priors),
-    }
-    if terms.spec.phi is None:
-        values["phi"] = make_prior("phi", terms.priors)
-    else:
-        values["phi"] = pm.Data("phi", np.float64(terms.spec.phi))
+    values = _dropout_values(terms, "phi", terms.spec.phi)
     rows = data.dropout_rows
     eta_r = _dropout_logit(PT, values, data, rows)
     n = pt.as_tensor_variable(data.trials[rows])  # constants: gammaln folded at compile
@@ -204,9 +269,9 @@ def _selection_terms(terms: ModelTerms) -> None:
             selection_missing_term(
                 PT,
                 terms.family,
-                n[miss],
-                terms.eta[rows][miss],
-                tuple(p[rows][miss] for p in terms.row_params),
+                data.trials[rows][miss],
+                terms.eta[missing],  # one gather (and one scatter in the gradient)
+                tuple(p[missing] for p in terms.row_params),
                 log_miss[inverse.ravel()],
             ),
         )
@@ -235,6 +300,104 @@ def _selection_fixed(spec: ModelSpec) -> dict[str, float]:
     return {} if spec.phi is None else {"phi": float(spec.phi)}
 
 
+# ---------------------------------------------------------------- shared-parameter
+
+
+def _shared_priors(*, lam: float | None = None, **fixed: float | None) -> PriorTable:
+    table = _dropout_priors()
+    if lam is None:
+        # v_i is on the logit scale of the outcome (SD sigma_participant, about 1-2), so
+        # N(0, 1) keeps the odds ratio of being observed between people 1 SD apart
+        # within about 1/7..7 (95%), as phi's prior does for the selection model.
+        table["lambda"] = {"dist": "normal", "mu": 0.0, "sigma": 1.0}
+    return table
+
+
+def _shared_terms(terms: ModelTerms) -> None:
+    """``y`` on observed rows and ``r ~ Bernoulli(logit = psi + lambda v_i)`` (t2..t4).
+
+    Given v_i (a continuous parameter NUTS samples) the indicator does not depend on the
+    count, so nothing is summed out: r informs v_i, and v_i the missing counts.
+    """
+    add_observed_y(terms)
+    data = terms.data
+    values = _dropout_values(terms, "lambda", terms.spec.lambda_)
+    rows = data.dropout_rows
+    v = terms.extra["v_participant"]
+    logit = _dropout_logit(PT, values, data, rows) + values["lambda"] * v[data.participant[rows]]
+    pm.Bernoulli(
+        "r", logit_p=logit, observed=data.observed[rows].astype(np.int64), dims=DIM_DROPOUT
+    )
+
+
+def _shared_fixed(spec: ModelSpec) -> dict[str, float]:
+    return {} if spec.lambda_ is None else {"lambda": float(spec.lambda_)}
+
+
+# ----------------------------------------------------------------- pattern-mixture
+
+
+def missed_followup(data: ModelData) -> np.ndarray:
+    """Rows of follow-up waves (t2..t4) whose outcome was not observed (boolean, per row)."""
+    return ~data.observed & (data.wave > 0)
+
+
+def _pattern_shift(spec: ModelSpec, data: ModelData) -> np.ndarray:
+    """``delta`` on the logit mean of missed follow-up waves, 0 elsewhere (per row)."""
+    return np.where(missed_followup(data), float(spec.delta), 0.0)
+
+
+# ------------------------------------------------------------------- data handlings
+
+HANDLING_OPTIONS: dict[str, dict[str, Any]] = {
+    "complete-case": {"waves": ("t1", "t2", "t3", "t4")},
+    "locf": {"waves": ("t2", "t3", "t4")},
+    "mean-imputation": {"waves": ("t1", "t2", "t3", "t4"), "by": "legal_status"},
+}
+"""How each handling is applied before the (MAR) model is fitted."""
+
+
+def prepare_handling(name: str, cohort: Cohort, spec: ModelSpec) -> Cohort:
+    """Apply one of the paper's handlings to the spec's outcome; the table keeps its shape.
+
+    ``complete-case``
+        Completers only: participants whose outcome was observed at all four waves keep
+        it; everyone else's outcome is hidden at every wave (their rows stay, so the
+        estimands still average over every enrolled participant). The model is fitted on
+        the completers, and a non-completer's level is drawn from the completers'
+        distribution for their legal status and site: the estimands then describe the
+        cohort *as if* the non-completers were like the completers (the assumption a
+        completers' analysis makes), not the completers alone.
+    ``locf``
+        Each missing follow-up outcome (t2..t4) takes the participant's last observed
+        value, with that wave's days at liberty (the paper carried t1 into t2 only; here
+        every follow-up wave is filled). A missing t1 stays missing (predicted by the
+        model).
+    ``mean-imputation``
+        Each missing outcome takes the observed mean of its wave within the participant's
+        legal status, **rounded to whole days** (half up) and capped at the days at
+        liberty, so the table stays one of day counts.
+
+    Filled values are then treated as observed by the model (that is what the handlings
+    do); :func:`bayes_qct.frequentist.imputation` logs how many values each one filled
+    or set aside.
+    """
+    from bayes_qct.frequentist.imputation import HANDLING_FUNCTIONS
+
+    result = HANDLING_FUNCTIONS[name](cohort, spec.outcome, **HANDLING_OPTIONS[name])
+    if result.cohort is None:  # pragma: no cover - a Cohort in gives a Cohort out
+        raise TypeError("prepare_handling needs a Cohort")
+    return result.cohort
+
+
+def _handling(name: str) -> Callable[[Cohort, ModelSpec], Cohort]:
+    def prepare(cohort: Cohort, spec: ModelSpec) -> Cohort:
+        return prepare_handling(name, cohort, spec)
+
+    prepare.__doc__ = f"Apply the {name} handling (see :func:`prepare_handling`)."
+    return prepare
+
+
 # ------------------------------------------------------------------------- registry
 
 
@@ -247,7 +410,8 @@ class Mechanism:
     name
         Registry key (DATA_CONTRACT §4).
     default_priors
-        ``f(phi=...) -> PriorTable`` of the mechanism's own parameters.
+        ``f(phi=..., lam=...) -> PriorTable`` of the mechanism's own parameters (a
+        parameter the spec fixes gets no prior).
     add_terms
         Adds the likelihood terms to the model under construction (inside ``pm.Model``).
     missing_log_weight
@@ -259,6 +423,8 @@ class Mechanism:
         NumPy ``f(spec, data) -> shift`` of the logit mean per row (pattern-mixture).
     prepare
         Cohort transformation applied before building (complete case, LOCF, ...).
+    kind
+        ``mechanism`` (a model of dropout) or ``handling`` (a data handling).
     """
 
     name: str
@@ -268,6 +434,7 @@ class Mechanism:
     fixed_values: Callable[[ModelSpec], dict[str, float]] = lambda spec: {}
     eta_shift: Callable[..., np.ndarray] | None = None
     prepare: Callable[[Cohort, ModelSpec], Cohort] | None = None
+    kind: str = "mechanism"
 
 
 MECHANISMS: dict[str, Mechanism] = {
@@ -279,9 +446,18 @@ MECHANISMS: dict[str, Mechanism] = {
         missing_log_weight=_selection_weight,
         fixed_values=_selection_fixed,
     ),
+    "shared-parameter": Mechanism(
+        "shared-parameter", _shared_priors, _shared_terms, fixed_values=_shared_fixed
+    ),
+    "pattern-mixture": Mechanism(
+        "pattern-mixture", _no_priors, _mar_terms, eta_shift=_pattern_shift
+    ),
+    **{
+        name: Mechanism(name, _no_priors, _mar_terms, prepare=_handling(name), kind="handling")
+        for name in HANDLING_OPTIONS
+    },
 }
-"""Registry of implemented mechanisms (shared-parameter, pattern-mixture and the paper's
-handlings are to be added as entries)."""
+"""Registry of mechanisms and data handlings, by their DATA_CONTRACT §4 names."""
 
 
 def get_mechanism(name: str) -> Mechanism:

@@ -60,7 +60,8 @@ def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) ->
     names += list(family.param_dims)
     if data.covariate_names:
         names.append("beta_cov")
-    names += [n for n in mechanism.default_priors(phi=spec.phi) if n in posterior]
+    own = mechanism.default_priors(phi=spec.phi, lam=spec.lambda_)
+    names += [n for n in own if n in posterior]
     if "v_participant" not in posterior and "w_participant" in posterior:
         names[names.index("v_participant")] = "w_participant"
     values = {name: _draws(posterior, name, data) for name in names}

@@ -25,24 +25,25 @@ from bayes_qct.modeling.priors import BASE_PRIORS, PriorTable, merge_priors
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 TOP_KEYS = ("name", "outcome", "likelihood", "covariates", "missingness", "priors", "sampler")
-MISSINGNESS_KEYS = ("mechanism", "phi", "delta")
+MISSINGNESS_KEYS = ("mechanism", "phi", "lambda", "delta")
 SAMPLER_KEYS = ("sampler", "draws", "tune", "chains", "seed", "target_accept")
 # Flat override keys (the CLI's flags) -> where they live in the nested spec.
 FLAT_OVERRIDES = {
     "mechanism": ("missingness", "mechanism"),
     "phi": ("missingness", "phi"),
+    "lambda": ("missingness", "lambda"),
     "delta": ("missingness", "delta"),
     **{key: ("sampler", key) for key in SAMPLER_KEYS if key != "sampler"},
 }
 # Choices that name the fit's folder when overridden (sampler settings do not).
-LABEL_KEYS = ("likelihood", "missingness", "phi", "delta", "covariates", "priors")
+LABEL_KEYS = ("likelihood", "missingness", "phi", "lambda", "delta", "covariates", "priors")
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
     """Sampler choice and its settings (seeded: same seed, same draws)."""
 
-    sampler: str = "numpyro"
+    sampler: str = "nutpie"
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
@@ -70,6 +71,9 @@ class ModelSpec:
         Resolved prior table, parameter name -> ``{"dist": ..., params...}``.
     phi
         Selection-model dependence on y/n: ``None`` = estimated under its prior, else fixed.
+    lambda_
+        Shared-parameter dependence of dropout on the participant's latent level v_i
+        (``missingness.lambda`` in the TOML): ``None`` = estimated under its prior.
     delta
         Pattern-mixture shift of the logit mean on missed waves (0 = MAR).
     sampler
@@ -88,6 +92,7 @@ class ModelSpec:
     covariates: tuple[str, ...] = ()
     priors: PriorTable = field(default_factory=dict)
     phi: float | None = None
+    lambda_: float | None = None
     delta: float = 0.0
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     overridden: tuple[tuple[str, str], ...] = ()
@@ -128,13 +133,31 @@ class ModelSpec:
         if "zero-inflated" in self.likelihood or "hurdle" in self.likelihood:
             part = "zi" if "zero-inflated" in self.likelihood else "hu"
             text += f"; {part} ~ wave + legal_status"
+        return text + self._missingness_formula()
+
+    def _missingness_formula(self) -> str:
+        """Return the dropout part of :meth:`formula`."""
+        column = OUTCOMES[self.outcome]
         if self.missingness == "selection":
             phi = "phi estimated" if self.phi is None else f"phi = {self.phi:g}"
-            text += (
-                f"; observed ~ wave(t2..t4) + legal_status + phi * {OUTCOMES[self.outcome]}"
+            return (
+                f"; observed ~ wave(t2..t4) + legal_status + phi * {column}"
                 f" / days_at_liberty ({phi})"
             )
-        return text
+        if self.missingness == "shared-parameter":
+            lam = "lambda estimated" if self.lambda_ is None else f"lambda = {self.lambda_:g}"
+            return f"; observed ~ wave(t2..t4) + legal_status + lambda * v_participant ({lam})"
+        if self.missingness == "pattern-mixture":
+            return f"; missed waves: logit mean + delta (delta = {self.delta:g})"
+        handled = {
+            "complete-case": "completers only (observed at all four waves)",
+            "locf": "last observation carried forward into t2..t4",
+            "mean-imputation": "missing values = observed wave mean by legal status, "
+            "rounded to whole days",
+        }
+        if self.missingness in handled:
+            return f"; fitted on handled data: {handled[self.missingness]}"
+        return ""
 
 
 # ----------------------------------------------------------------------- loading
@@ -301,7 +324,7 @@ def _check_sampler(table: Any, file: str, problems: list[Problem]) -> SamplerSet
 def _check_missingness(table: Any, file: str, problems: list[Problem]) -> dict[str, Any]:
     from bayes_qct.modeling.missingness import MECHANISMS
 
-    out: dict[str, Any] = {"missingness": "mar", "phi": None, "delta": 0.0}
+    out: dict[str, Any] = {"missingness": "mar", "phi": None, "lambda_": None, "delta": 0.0}
     if not isinstance(table, Mapping):
         problems.append(_problem(file, "missingness", "must be a table", "[missingness]"))
         return out
@@ -318,11 +341,11 @@ def _check_missingness(table: Any, file: str, problems: list[Problem]) -> dict[s
             _problem(file, "missingness.mechanism", f"is {mech!r}", " | ".join(MECHANISMS))
         )
     out["missingness"] = mech
-    for key in ("phi", "delta"):
+    for key in ("phi", "lambda", "delta"):
         if key in table and not _is_number(table[key]):
             problems.append(_problem(file, f"missingness.{key}", f"is {table[key]!r}", "a number"))
         elif key in table:
-            out[key] = float(table[key])
+            out["lambda_" if key == "lambda" else key] = float(table[key])
     return out
 
 
@@ -368,20 +391,28 @@ def check_raw(raw: Mapping[str, Any], *, file: str) -> tuple[list[Problem], dict
     return problems, values
 
 
-def default_priors(likelihood: str, missingness: str, *, phi: float | None = None) -> PriorTable:
-    """Return the default prior table of a family x mechanism (before user overrides)."""
+def default_priors(
+    likelihood: str, missingness: str, *, phi: float | None = None, lam: float | None = None
+) -> PriorTable:
+    """Return the default prior table of a family x mechanism (before user overrides).
+
+    ``phi`` / ``lam``: the selection / shared-parameter dependence when the spec fixes it
+    (a fixed parameter has no prior).
+    """
     from bayes_qct.modeling.likelihoods import get_family
     from bayes_qct.modeling.missingness import get_mechanism
 
     table: PriorTable = {k: dict(v) for k, v in BASE_PRIORS.items()}
     table.update(copy.deepcopy(get_family(likelihood).default_priors))
-    table.update(get_mechanism(missingness).default_priors(phi=phi))
+    table.update(get_mechanism(missingness).default_priors(phi=phi, lam=lam))
     return table
 
 
 def resolve_priors(values: Mapping[str, Any], user: Mapping[str, Any], *, file: str) -> PriorTable:
     """Defaults for the spec's family and mechanism with the user's entries merged over."""
-    defaults = default_priors(values["likelihood"], values["missingness"], phi=values["phi"])
+    defaults = default_priors(
+        values["likelihood"], values["missingness"], phi=values["phi"], lam=values["lambda_"]
+    )
     if not values["covariates"]:
         defaults.pop("beta_cov")
         user = {k: v for k, v in user.items() if k != "beta_cov"}
