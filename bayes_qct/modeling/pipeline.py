@@ -219,6 +219,22 @@ def run_fit(
     )
 
 
+def _prior_result(
+    target: Path, info: dict[str, Any], table: pd.DataFrame, spec: ModelSpec, *, reused: bool
+) -> ff.FitResult:
+    """Wrap a prior predictive check as a FitResult (no posterior, no estimands)."""
+    return ff.FitResult(
+        folder=target,
+        info=info,
+        summary=pd.DataFrame(),
+        contrasts=pd.DataFrame(),
+        diagnostics=None,
+        tables={"prior_predictive": table},
+        formula=spec.formula(),
+        reused=reused,
+    )
+
+
 def run_prior_check(cohort: Cohort, spec: ModelSpec, *, folder: Path, force: bool) -> ff.FitResult:
     """Prior predictive check of ``spec`` on ``cohort``, written into ``<folder>/prior/``."""
     key = ff.fit_key(
@@ -231,16 +247,7 @@ def run_prior_check(cohort: Cohort, spec: ModelSpec, *, folder: Path, force: boo
     if action == "reuse":
         info = ff.read_json(target / ff.PRIOR_FILE) or {}
         table = pd.read_csv(target / ff.TABLE_FILES["prior_predictive"])
-        return ff.FitResult(
-            folder=target,
-            info=info,
-            summary=pd.DataFrame(),
-            contrasts=pd.DataFrame(),
-            diagnostics=None,
-            tables={"prior_predictive": table},
-            formula=spec.formula(),
-            reused=True,
-        )
+        return _prior_result(target, info, table, spec, reused=True)
     from bayes_qct.modeling.build import build_model
     from bayes_qct.modeling.sample import sample_prior
 
@@ -264,12 +271,4 @@ def run_prior_check(cohort: Cohort, spec: ModelSpec, *, folder: Path, force: boo
     info["prior_draws"] = draws
     info["wall_times"] = {"prior_predictive_s": time.perf_counter() - t0}
     ff.write_prior_folder(folder, prior=prior, table=table, info=info, force=True)
-    return ff.FitResult(
-        folder=target,
-        info=info,
-        summary=pd.DataFrame(),
-        contrasts=pd.DataFrame(),
-        diagnostics=None,
-        tables={"prior_predictive": table},
-        formula=spec.formula(),
-    )
+    return _prior_result(target, info, table, spec, reused=False)
