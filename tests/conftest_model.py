@@ -71,3 +71,37 @@ def simulate_cohort(
     df["male"] = df.groupby("participant_id")["male"].transform("first")
     cohort = cohort_from_frame(df, source=f"simulated(seed={seed}, phi={phi})")
     return cohort, t
+
+
+def fake_posterior(data, *, chains: int, draws: int, extra: dict | None = None, seed: int = 0):
+    """Posterior-shaped draws (no MCMC) for every variable predict() reads.
+
+    ``extra`` adds scalar mechanism parameters by name with their location (``phi``,
+    ``lambda``, ...); t1 entries of the wave effects are 0 as in the model.
+    """
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+
+    def var(*dims: str, scale: float = 0.5, loc: float = 0.0):
+        shape = (chains, draws, *(len(data.coords[d]) for d in dims))
+        return (("chain", "draw", *dims), loc + scale * rng.normal(size=shape))
+
+    g, d = var("wave"), var("wave")
+    g[1][..., 0] = d[1][..., 0] = 0.0
+    post = {
+        "b0": var(loc=-1.0),
+        "b_qct": var(),
+        "g_wave": g,
+        "d_qct_wave": d,
+        "u_site": var("site", scale=0.3),
+        "v_participant": var("participant", scale=1.0),
+        "z_wave": var("wave", loc=-1.0),
+        "z_qct": var(),
+        "sigma_site": var(loc=1.0, scale=0.1),
+        "psi_wave": var("followup", loc=0.5),
+        "psi_qct": var(),
+        **{name: var(loc=loc) for name, loc in (extra or {}).items()},
+    }
+    coords = {k: data.coords[k] for k in ("wave", "site", "participant", "followup")}
+    return xr.Dataset(post, coords={"chain": range(chains), "draw": range(draws), **coords})

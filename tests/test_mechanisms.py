@@ -20,6 +20,7 @@ from bayes_qct.modeling.missingness import MECHANISMS as REGISTRY
 from bayes_qct.modeling.missingness import get_mechanism, missed_followup
 from bayes_qct.modeling.predict import predict
 from bayes_qct.modeling.spec import load_spec, spec_from_dict
+from tests.conftest_model import fake_posterior as shared_fake_posterior
 from tests.conftest_model import simulate_cohort
 
 FAST = "FAST_COMPILE"
@@ -39,30 +40,7 @@ def _spec(mechanism: str, **missingness):
 
 
 def fake_posterior(data, *, extra: dict | None = None, seed: int = 0) -> xr.Dataset:
-    rng = np.random.default_rng(seed)
-
-    def var(*dims: str, scale: float = 0.5, loc: float = 0.0):
-        shape = (C, D, *(len(data.coords[d]) for d in dims))
-        return (("chain", "draw", *dims), loc + scale * rng.normal(size=shape))
-
-    g, d = var("wave"), var("wave")
-    g[1][..., 0] = d[1][..., 0] = 0.0
-    post = {
-        "b0": var(loc=-1.0),
-        "b_qct": var(),
-        "g_wave": g,
-        "d_qct_wave": d,
-        "u_site": var("site", scale=0.3),
-        "v_participant": var("participant", scale=1.0),
-        "z_wave": var("wave", loc=-1.0),
-        "z_qct": var(),
-        "sigma_site": var(loc=1.0, scale=0.1),
-        "psi_wave": var("followup", loc=0.5),
-        "psi_qct": var(),
-        **{name: var(loc=loc) for name, loc in (extra or {}).items()},
-    }
-    coords = {k: data.coords[k] for k in ("wave", "site", "participant", "followup")}
-    return xr.Dataset(post, coords={"chain": range(C), "draw": range(D), **coords})
+    return shared_fake_posterior(data, chains=C, draws=D, extra=extra, seed=seed)
 
 
 def _flat(post: xr.Dataset, name: str) -> np.ndarray:

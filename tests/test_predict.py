@@ -11,6 +11,7 @@ from scipy.special import expit
 from bayes_qct.modeling.build import model_data
 from bayes_qct.modeling.predict import predict
 from bayes_qct.modeling.spec import spec_from_dict
+from tests.conftest_model import fake_posterior as shared_fake_posterior
 from tests.conftest_model import simulate_cohort
 
 C, D = 2, 5
@@ -22,31 +23,8 @@ def cohort():
 
 
 def fake_posterior(data, *, selection: bool, seed: int = 0) -> xr.Dataset:
-    rng = np.random.default_rng(seed)
-
-    def var(*dims: str, scale: float = 0.5, loc: float = 0.0):
-        shape = (C, D, *(len(data.coords[d]) for d in dims))
-        return (("chain", "draw", *dims), loc + scale * rng.normal(size=shape))
-
-    g = var("wave")
-    g[1][..., 0] = 0.0
-    d = var("wave")
-    d[1][..., 0] = 0.0
-    post = {
-        "b0": var(loc=-1.0),
-        "b_qct": var(),
-        "g_wave": g,
-        "d_qct_wave": d,
-        "u_site": var("site", scale=0.3),
-        "v_participant": var("participant", scale=1.0),
-        "z_wave": var("wave", loc=-1.0),
-        "z_qct": var(),
-        "sigma_site": var(loc=1.0, scale=0.1),
-    }
-    if selection:
-        post |= {"psi_wave": var("followup", loc=0.5), "psi_qct": var(), "phi": var(loc=-1.0)}
-    coords = {k: data.coords[k] for k in ("wave", "site", "participant", "followup")}
-    return xr.Dataset(post, coords={"chain": range(C), "draw": range(D), **coords})
+    extra = {"phi": -1.0} if selection else None
+    return shared_fake_posterior(data, chains=C, draws=D, extra=extra, seed=seed)
 
 
 def _spec(mechanism: str = "mar", **missingness):
