@@ -31,18 +31,31 @@ def main() -> None:
     for phi in (float(p) for p in args.phis.split(",")):
         spec = load_spec(
             "offending",
-            overrides={"missingness": "selection", "phi": phi, "draws": args.draws,
-                       "tune": args.draws},
+            overrides={
+                "missingness": "selection",
+                "phi": phi,
+                "draws": args.draws,
+                "tune": args.draws,
+            },
         )
         result = bayes_qct.fit(cohort, spec, progress=False)
         c = result.contrasts
         row = c[(c["quantity"] == "reduction_difference") & (c["wave"] == "t4")].iloc[0]
-        rows.append({"phi": phi, "mean": row["mean"], "lower": row["lower"],
-                     "upper": row["upper"], "prob_positive": row["prob_positive"],
-                     "max_r_hat": result.info.get("diagnostics", {}).get("max_r_hat")})
+        rows.append(
+            {
+                "phi": phi,
+                "mean": row["mean"],
+                "lower": row["lower"],
+                "upper": row["upper"],
+                "prob_positive": row["prob_positive"],
+                "max_r_hat": result.info.get("diagnostics", {}).get("max_r_hat"),
+            }
+        )
     print(f"data: {cohort.label}")
-    print("model: offending, selection (MNAR) with phi fixed; estimand: QCT - voluntary "
-          "difference in t1 -> t4 reduction, 95% ETI")
+    print(
+        "model: offending, selection (MNAR) with phi fixed; estimand: QCT - voluntary "
+        "difference in t1 -> t4 reduction, 95% ETI"
+    )
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 

@@ -22,12 +22,18 @@ def make_long(n_people: int = 12, *, seed: int = 0, n_sites: int = 3) -> pd.Data
             liberty = int(rng.integers(20, 31))
             off = int(rng.integers(0, liberty + 1))
             drug = int(rng.integers(0, liberty + 1))
-            rows.append({
-                "participant_id": f"p{i:03d}", "site": site, "legal_status": status,
-                "wave": wave, "offending_days": off,
-                "drug_use_days": drug if rng.random() > 0.1 else None,
-                "days_at_liberty": liberty, "age": float(20 + i),
-            })
+            rows.append(
+                {
+                    "participant_id": f"p{i:03d}",
+                    "site": site,
+                    "legal_status": status,
+                    "wave": wave,
+                    "offending_days": off,
+                    "drug_use_days": drug if rng.random() > 0.1 else None,
+                    "days_at_liberty": liberty,
+                    "age": float(20 + i),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -37,8 +37,13 @@ def _fake_posterior(cohort, n_draws=6, seed=0) -> xr.Dataset:
             "z_wave": (("chain", "draw", "wave"), jitter(TRUTH["z_wave"], 4)),
             "z_qct": (("chain", "draw"), jitter(TRUTH["z_qct"])),
         },
-        coords={"chain": [0], "draw": np.arange(n_draws), "wave": ["t1", "t2", "t3", "t4"],
-                "site": sites, "participant": people},
+        coords={
+            "chain": [0],
+            "draw": np.arange(n_draws),
+            "wave": ["t1", "t2", "t3", "t4"],
+            "site": sites,
+            "participant": people,
+        },
     )
 
 
@@ -73,8 +78,10 @@ def test_rank_puts_the_best_first_with_paired_se():
     idx = [f"p{i}" for i in range(5)]
     good = pd.Series([-1.0, -2.0, -1.5, -1.0, -2.5], index=idx)
     bad = good - np.array([0.5, 0.1, 0.2, 0.4, 0.3])
-    scores = [cmp.FamilyScore("b", "psis-lopo", bad.sum(), 1.0, bad, 0, 0.7, 0.2),
-              cmp.FamilyScore("a", "psis-lopo", good.sum(), 1.0, good, 0, 0.7, 0.2)]
+    scores = [
+        cmp.FamilyScore("b", "psis-lopo", bad.sum(), 1.0, bad, 0, 0.7, 0.2),
+        cmp.FamilyScore("a", "psis-lopo", good.sum(), 1.0, good, 0, 0.7, 0.2),
+    ]
     table = cmp.rank_families(scores)
     assert table["family"].tolist() == ["a", "b"]
     diff = bad - good
@@ -94,9 +101,19 @@ def test_zero_inflated_data_prefer_the_zero_inflated_family():
     from bayes_qct.estimands.compare import compare_families, refit_posterior
 
     cohort, _ = simulate_cohort(80, seed=11, n_sites=5)
-    specs = [load_spec("offending", overrides={"likelihood": f, "draws": 300, "tune": 300,
-                                               "chains": 2, "sampler": "numpyro"})
-             for f in ("binomial", "zero-inflated-binomial")]
+    specs = [
+        load_spec(
+            "offending",
+            overrides={
+                "likelihood": f,
+                "draws": 300,
+                "tune": 300,
+                "chains": 2,
+                "sampler": "numpyro",
+            },
+        )
+        for f in ("binomial", "zero-inflated-binomial")
+    ]
     posteriors = [refit_posterior(cohort, s) for s in specs]
     result = compare_families(cohort, specs, posteriors, kfold=None)
     assert result.table["family"].iloc[0] == "zero-inflated-binomial"

@@ -73,8 +73,13 @@ def test_mapping_applies_to_wide_suffixes(long_table, tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text('[values.wave]\nfu6 = "t2"\n')
     cohort = load_cohort(path, mapping=mapping)
-    assert cohort.data["offending_days"].notna().groupby(cohort.data["wave"],
-                                                         observed=False).sum()["t2"] > 0
+    assert (
+        cohort.data["offending_days"]
+        .notna()
+        .groupby(cohort.data["wave"], observed=False)
+        .sum()["t2"]
+        > 0
+    )
 
 
 def test_absent_rows_fill_the_wave_grid(long_table):
@@ -88,11 +93,13 @@ def test_absent_rows_fill_the_wave_grid(long_table):
 
 _people = st.lists(
     st.tuples(
-        st.sampled_from(["QCT", "voluntary"]), st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["QCT", "voluntary"]),
+        st.sampled_from(["a", "b", "c"]),
         st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=4, max_size=4),
         st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=4, max_size=4),
     ),
-    min_size=1, max_size=15,
+    min_size=1,
+    max_size=15,
 )
 
 
@@ -100,8 +107,14 @@ _people = st.lists(
 @given(_people)
 def test_long_wide_long_is_identity(people):
     rows = [
-        {"participant_id": f"id{i}", "site": site, "legal_status": status, "wave": wave,
-         "offending_days": off[w], "drug_use_days": drug[w]}
+        {
+            "participant_id": f"id{i}",
+            "site": site,
+            "legal_status": status,
+            "wave": wave,
+            "offending_days": off[w],
+            "drug_use_days": drug[w],
+        }
         for i, (status, site, off, drug) in enumerate(people)
         for w, wave in enumerate(WAVES)
     ]

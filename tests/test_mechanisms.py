@@ -373,6 +373,10 @@ def test_recovery_study_runs_resumes_and_reports(tmp_path) -> None:
     assert rec.run_study(cohorts=1, work=tmp_path, n_people=80, draws=150, tune=150) == 0
     records = rec.load_records(tmp_path)
     assert {r["scenario"] for r in records} == {"mnar", "mar"}
+    # compiled once: the first cohort pays the compilation, the second reuses it
+    for method in ("mar", "selection"):
+        compiled = [r["methods"][method]["compile_seconds"] > 0 for r in records]
+        assert sorted(compiled) == [False, True], method
     table = rec.metrics(records)
     assert set(table["method"]) == {"mar", "selection", "cc", "locf"}
     assert table["bias"].notna().all() and (table["failed"] == 0).all()

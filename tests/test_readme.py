@@ -37,8 +37,22 @@ def test_readme_shows_the_two_commands():
 def test_readme_command_exists(argv):
     """Cheap: each README command parses (its --help works)."""
     words = [a for a in argv if not a.startswith("-")]
-    path = [w for w in words if w in {"fit", "compare", "check", "audit", "sensitivity",
-                                      "report", "simulate", "data", "validate"}]
+    path = [
+        w
+        for w in words
+        if w
+        in {
+            "fit",
+            "compare",
+            "check",
+            "audit",
+            "sensitivity",
+            "report",
+            "simulate",
+            "data",
+            "validate",
+        }
+    ]
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
 

@@ -16,7 +16,7 @@ one definition of ``eta`` both use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,12 @@ from bayes_qct.constants import (
 from bayes_qct.data.cohort import Cohort, status_codes, wave_codes
 from bayes_qct.errors import BadInputError, Problem
 from bayes_qct.modeling.likelihoods import PT, Ops, get_family
-from bayes_qct.modeling.missingness import DIM_DROPOUT, ModelTerms, get_mechanism
+from bayes_qct.modeling.missingness import (
+    DIM_DROPOUT,
+    ModelTerms,
+    get_mechanism,
+    log_choose_table,
+)
 from bayes_qct.modeling.priors import make_prior
 from bayes_qct.modeling.spec import ModelSpec
 
@@ -185,6 +190,38 @@ def model_data(cohort: Cohort, spec: ModelSpec) -> ModelData:
     )
 
 
+VARIABLE_INPUTS = frozenset({"obs_rows", "dropout_observed_rows", "dropout_missing_rows"})
+"""Inputs of :func:`model_inputs` whose length may differ between cohorts of one grid."""
+
+
+def model_inputs(data: ModelData) -> dict[str, np.ndarray]:
+    """Collect the per-cohort arrays a ``data_inputs=True`` model takes as ``pm.Data``.
+
+    Everything that differs between two cohorts of the same participant x wave grid:
+    the design indices, the counts (0 where missing), the days at liberty, the log
+    binomial coefficients the selection model sums with, and which rows were observed
+    (index vectors named in :data:`VARIABLE_INPUTS`, whose lengths vary).
+    """
+    inputs = {
+        "participant_index": data.participant,
+        "site_index": data.site,
+        "wave_index": data.wave,
+        "qct": data.qct,
+        "participant_site": data.participant_site,
+        "participant_qct": data.participant_qct,
+        "trials": data.trials,
+        "y_filled": data.y,
+        "log_choose": log_choose_table(data.trials),
+        # index vectors: their lengths differ between cohorts
+        "obs_rows": data.obs_rows,
+        "dropout_observed_rows": data.dropout_rows[data.observed[data.dropout_rows]],
+        "dropout_missing_rows": data.dropout_rows[~data.observed[data.dropout_rows]],
+    }
+    if data.covariate_names:
+        inputs["x"] = data.x
+    return inputs
+
+
 def linear_predictor(ops: Ops, values: Mapping[str, Any], data: ModelData) -> Any:
     """Logit mean ``eta`` per row from parameter values (PyTensor or draws x rows NumPy)."""
     eta = (
@@ -238,7 +275,7 @@ def _participant_effects(values: Mapping[str, Any], data: ModelData, priors: Map
     return pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
 
 
-def build_model(cohort: Cohort, spec: ModelSpec) -> pm.Model:
+def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -> pm.Model:
     """Build the PyMC model of ``spec.outcome`` on ``cohort`` (no sampling).
 
     Parameters
@@ -247,6 +284,13 @@ def build_model(cohort: Cohort, spec: ModelSpec) -> pm.Model:
         The typed cohort (all four waves per participant).
     spec
         Resolved model spec: family, mechanism, covariates and the prior table.
+    data_inputs
+        Make every per-cohort array a ``pm.Data`` input (:func:`model_inputs`) and the
+        observed-data likelihood a sum over index inputs (``pm.Potential``
+        "y_loglik", "r_loglik"), so one compiled model serves every cohort with the
+        same grid (:class:`bayes_qct.modeling.sample.CompiledModel`). For simulation
+        studies and sweeps: the default build is faster per gradient and keeps the
+        pointwise log-likelihood LOO needs.
 
     Returns
     -------
@@ -258,6 +302,8 @@ def build_model(cohort: Cohort, spec: ModelSpec) -> pm.Model:
     """
     family = get_family(spec.likelihood)
     mechanism = get_mechanism(spec.missingness)
+    if data_inputs and mechanism.add_input_terms is None:
+        raise ValueError(f"missingness {spec.missingness!r} has no data-inputs form")
     if mechanism.prepare is not None:
         cohort = mechanism.prepare(cohort, spec)
     data = model_data(cohort, spec)
@@ -268,11 +314,25 @@ def build_model(cohort: Cohort, spec: ModelSpec) -> pm.Model:
             )
         )
     priors = spec.priors
-    with pm.Model(coords=data.coords) as model:
-        tensors = {
-            "trials": pm.Data("trials", data.trials, dims=DIM_ROW),
-            "y_filled": pm.Data("y_filled", data.y, dims=DIM_ROW),
-        }
+    coords = data.coords
+    if data_inputs:  # the observed rows differ between cohorts: no coords for them
+        coords = {k: v for k, v in coords.items() if k not in (DIM_OBS, DIM_DROPOUT)}
+    with pm.Model(coords=coords) as model:
+        if data_inputs:
+            tensors = {name: pm.Data(name, value) for name, value in model_inputs(data).items()}
+            fields = {
+                "participant": "participant_index",
+                "site": "site_index",
+                "wave": "wave_index",
+                **{name: name for name in ("qct", "participant_site", "participant_qct")},
+                **({"x": "x"} if data.covariate_names else {}),
+            }
+            data = replace(data, **{field: tensors[name] for field, name in fields.items()})
+        else:
+            tensors = {
+                "trials": pm.Data("trials", data.trials, dims=DIM_ROW),
+                "y_filled": pm.Data("y_filled", data.y, dims=DIM_ROW),
+            }
         values: dict[str, Any] = {
             "b0": make_prior("b0", priors),
             "b_qct": make_prior("b_qct", priors),
@@ -296,5 +356,5 @@ def build_model(cohort: Cohort, spec: ModelSpec) -> pm.Model:
             tensors=tensors,
             extra={"v_participant": values["v_participant"]},
         )
-        mechanism.add_terms(terms)
+        (mechanism.add_input_terms if data_inputs else mechanism.add_terms)(terms)
     return model

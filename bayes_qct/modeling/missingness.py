@@ -211,7 +211,13 @@ def log_choose_table(n: np.ndarray) -> np.ndarray:
 
 
 def _binomial_missing_term(
-    ops: Ops, name: str, n: np.ndarray, eta: Any, row_params: tuple[Any, ...], log_miss: Any
+    ops: Ops,
+    name: str,
+    n: Any,
+    eta: Any,
+    row_params: tuple[Any, ...],
+    log_miss: Any,
+    log_choose: Any = None,
 ) -> Any:
     """Sum out k for the (zero-inflated) binomial at the cost of one exp per k.
 
@@ -222,7 +228,9 @@ def _binomial_missing_term(
     ``sigmoid(zeta) P(r = 0 | 0)`` outside the sum.
     """
     k = np.arange(MAX_DAYS + 1, dtype=np.float64)
-    grid = log_choose_table(n) + k * eta[..., None] + log_miss
+    if log_choose is None:
+        log_choose = log_choose_table(n)
+    grid = log_choose + k * eta[..., None] + log_miss
     count = _logsumexp(ops, grid) + n * log_sigmoid(ops, -eta)
     if name == "binomial":
         return count
@@ -398,6 +406,65 @@ def _handling(name: str) -> Callable[[Cohort, ModelSpec], Cohort]:
     return prepare
 
 
+# ------------------------------------------------- data as model inputs (compile once)
+#
+# With ``build_model(..., data_inputs=True)`` every per-cohort array is a ``pm.Data``
+# input, the rows that were (not) observed included, as index vectors whose length may
+# change from cohort to cohort; so one compiled logp serves every cohort with the same
+# participant x wave grid (the arrays are swapped with nutpie's ``with_data``). The
+# densities are those of the terms above (tested equal); the one price is that the
+# binomial coefficients are no longer folded at compile time. The observed-data terms
+# are ``pm.Potential`` ("y_loglik", "r_loglik"), so such a model has no pointwise
+# log-likelihood for LOO.
+
+
+def _input_y(terms: ModelTerms) -> None:
+    """Outcome log-likelihood summed over the observed rows (``obs_rows`` input)."""
+    t = terms.tensors
+    obs = t["obs_rows"]
+    params = (p[obs] for p in terms.row_params)
+    ll = terms.family.logp(PT, t["y_filled"][obs], t["trials"][obs], terms.eta[obs], *params)
+    pm.Potential("y_loglik", pt.sum(ll))
+
+
+def _selection_input_terms(terms: ModelTerms) -> None:
+    _input_y(terms)
+    data, t, family = terms.data, terms.tensors, terms.family
+    values = _dropout_values(terms, "phi", terms.spec.phi)
+    seen = t["dropout_observed_rows"]
+    n = t["trials"][seen]
+    log_r1 = log_sigmoid(
+        PT,
+        _dropout_logit(PT, values, data, seen)
+        + values["phi"] * t["y_filled"][seen] / pt.maximum(n, 1.0),
+    )
+    miss = t["dropout_missing_rows"]
+    n = t["trials"][miss]
+    log_miss = log_missing_grid(PT, _dropout_logit(PT, values, data, miss), values["phi"], n)
+    eta = terms.eta[miss]
+    params = tuple(p[miss] for p in terms.row_params)
+    if family.name in _BINOMIAL_FAST:
+        log_choose = t["log_choose"][miss]
+        log_r0 = _binomial_missing_term(PT, family.name, n, eta, params, log_miss, log_choose)
+    else:
+        log_r0 = selection_missing_term(PT, family, n, eta, params, log_miss)
+    pm.Potential("r_loglik", pt.sum(log_r1) + pt.sum(log_r0))
+
+
+def _shared_input_terms(terms: ModelTerms) -> None:
+    _input_y(terms)
+    data, t = terms.data, terms.tensors
+    values = _dropout_values(terms, "lambda", terms.spec.lambda_)
+    v = terms.extra["v_participant"]
+
+    def logit(rows: Any) -> Any:
+        return _dropout_logit(PT, values, data, rows) + values["lambda"] * v[data.participant[rows]]
+
+    seen, miss = t["dropout_observed_rows"], t["dropout_missing_rows"]
+    ll = pt.sum(log_sigmoid(PT, logit(seen))) + pt.sum(log_sigmoid(PT, -logit(miss)))
+    pm.Potential("r_loglik", ll)
+
+
 # ------------------------------------------------------------------------- registry
 
 
@@ -425,6 +492,9 @@ class Mechanism:
         Cohort transformation applied before building (complete case, LOCF, ...).
     kind
         ``mechanism`` (a model of dropout) or ``handling`` (a data handling).
+    add_input_terms
+        The same terms for a model whose data are inputs (``data_inputs=True``: fixed
+        grid, observed rows as index inputs); ``None`` where the mechanism has none.
     """
 
     name: str
@@ -435,22 +505,32 @@ class Mechanism:
     eta_shift: Callable[..., np.ndarray] | None = None
     prepare: Callable[[Cohort, ModelSpec], Cohort] | None = None
     kind: str = "mechanism"
+    add_input_terms: Callable[[ModelTerms], None] | None = None
 
 
 MECHANISMS: dict[str, Mechanism] = {
-    "mar": Mechanism("mar", _no_priors, _mar_terms),
+    "mar": Mechanism("mar", _no_priors, _mar_terms, add_input_terms=_input_y),
     "selection": Mechanism(
         "selection",
         _selection_priors,
         _selection_terms,
         missing_log_weight=_selection_weight,
         fixed_values=_selection_fixed,
+        add_input_terms=_selection_input_terms,
     ),
     "shared-parameter": Mechanism(
-        "shared-parameter", _shared_priors, _shared_terms, fixed_values=_shared_fixed
+        "shared-parameter",
+        _shared_priors,
+        _shared_terms,
+        fixed_values=_shared_fixed,
+        add_input_terms=_shared_input_terms,
     ),
     "pattern-mixture": Mechanism(
-        "pattern-mixture", _no_priors, _mar_terms, eta_shift=_pattern_shift
+        "pattern-mixture",
+        _no_priors,
+        _mar_terms,
+        eta_shift=_pattern_shift,
+        add_input_terms=_input_y,
     ),
     **{
         name: Mechanism(name, _no_priors, _mar_terms, prepare=_handling(name), kind="handling")
