@@ -39,11 +39,17 @@ def simulate_cohort(
     site = rng.integers(0, n_sites, n_people)
     u = rng.normal(0, t["sigma_site"], n_sites)
     v = rng.normal(0, t["sigma_participant"], n_people)
+    # a baseline age effect (per 6 years) when the truth names one; its own generator
+    # leaves every other draw (and so every existing test cohort) as it was
+    beta_age = t.get("beta_age")
+    age = np.random.default_rng([seed, 7]).normal(30, 6, n_people)
     rows = []
     for i in range(n_people):
         for w, wave in enumerate(WAVES):
             eta = t["b0"] + t["b_qct"] * qct[i] + t["g_wave"][w] + t["d_qct_wave"][w] * qct[i]
             eta += u[site[i]] + v[i]
+            if beta_age is not None:
+                eta += beta_age * (age[i] - 30) / 6
             pi = expit(t["z_wave"][w] + t["z_qct"] * qct[i])
             n = 30 if rng.random() > 0.1 else int(rng.integers(10, 30))
             y = 0 if rng.random() < pi else int(rng.binomial(n, expit(eta)))
@@ -69,6 +75,8 @@ def simulate_cohort(
     df = pd.DataFrame(rows)
     df["age"] = df.groupby("participant_id")["age"].transform("first")
     df["male"] = df.groupby("participant_id")["male"].transform("first")
+    if beta_age is not None:
+        df["age"] = np.repeat(age, len(WAVES))
     cohort = cohort_from_frame(df, source=f"simulated(seed={seed}, phi={phi})")
     return cohort, t
 

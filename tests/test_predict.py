@@ -146,3 +146,28 @@ def test_counterfactual_status_and_rebuilt_deterministics(cohort) -> None:
     np.testing.assert_allclose(again["expected_rate"], own["expected_rate"], rtol=1e-10)
     with pytest.raises(ValueError, match="legal_status"):
         predict(post, cohort, spec, rng=np.random.default_rng(0), legal_status="other")
+
+
+def test_participant_levels_rebuilt_with_covariates(cohort) -> None:
+    """With baseline covariates in the participant level, v rebuilt from w matches the model.
+
+    Prior draws of a real model hold both the free ``w_participant`` and the
+    deterministic ``v_participant``; predicting from w alone must agree.
+    """
+    import pymc as pm
+
+    from bayes_qct.modeling.build import build_model
+
+    spec = spec_from_dict(
+        {
+            "outcome": "offending",
+            "likelihood": "zero-inflated-binomial",
+            "covariates": ["age", "male"],
+        }
+    )
+    model = build_model(cohort, spec)
+    prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=1)["prior"]
+    prior = prior.to_dataset() if hasattr(prior, "to_dataset") else prior
+    own = predict(prior, cohort, spec, rng=np.random.default_rng(0))
+    rebuilt = predict(prior.drop_vars("v_participant"), cohort, spec, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(rebuilt["expected_rate"], own["expected_rate"], rtol=1e-8)

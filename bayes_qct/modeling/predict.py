@@ -15,7 +15,14 @@ import xarray as xr
 
 from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE, LEGAL_STATUSES, MAX_DAYS
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.modeling.build import DIM_COVARIATE, DIM_ROW, ModelData, linear_predictor, model_data
+from bayes_qct.modeling.build import (
+    DIM_COVARIATE,
+    DIM_ROW,
+    ModelData,
+    linear_predictor,
+    model_data,
+    participant_level,
+)
 from bayes_qct.modeling.likelihoods import NP, get_family
 from bayes_qct.modeling.missingness import get_mechanism, sample_from_pmf
 from bayes_qct.modeling.spec import ModelSpec
@@ -65,13 +72,8 @@ def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) ->
     if "v_participant" not in posterior and "w_participant" in posterior:
         names[names.index("v_participant")] = "w_participant"
     values = {name: _draws(posterior, name, data) for name in names}
-    if "w_participant" in values:  # v = w - (b0 + b_qct QCT + u_site), see build.py
-        loc = (
-            values["b0"][:, None]
-            + values["b_qct"][:, None] * data.participant_qct
-            + values["u_site"][:, data.participant_site]
-        )
-        values["v_participant"] = values.pop("w_participant") - loc
+    if "w_participant" in values:  # v = w - participant level, see build.py
+        values["v_participant"] = values.pop("w_participant") - participant_level(NP, values, data)
     n_samples = values["b0"].shape[0]
     for name, value in mechanism.fixed_values(spec).items():
         values[name] = np.full(n_samples, value)
