@@ -126,3 +126,16 @@ def test_compiled_model_samples_a_swapped_cohort_as_if_compiled_for_it(cohorts) 
     other = simulate_cohort(30, seed=5, n_sites=4)[0]
     with pytest.raises(ValueError, match="different participant x wave grid"):
         compiled.sample(other, settings)
+
+
+def test_data_inputs_with_baseline_covariates(cohorts) -> None:
+    first, second = cohorts
+    spec = spec_from_dict({"outcome": "offending", "covariates": ["age", "male"]})
+    swapped = build_model(first, spec, data_inputs=True)
+    with swapped:
+        pm.set_data(model_inputs(model_data(second, spec)))
+    point = _moved_point(swapped, seed=2)
+    got, grad = _logp_and_grad(swapped, point)
+    want, want_grad = _logp_and_grad(build_model(second, spec), point)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-8, atol=1e-8)
