@@ -148,11 +148,13 @@ def test_counterfactual_status_and_rebuilt_deterministics(cohort) -> None:
         predict(post, cohort, spec, rng=np.random.default_rng(0), legal_status="other")
 
 
-def test_participant_levels_rebuilt_with_covariates(cohort) -> None:
-    """With baseline covariates in the participant level, v rebuilt from w matches the model.
+@pytest.mark.parametrize("mechanism", ["mar", "complete-case"])
+def test_participant_levels_rebuilt_with_covariates(cohort, mechanism) -> None:
+    """v rebuilt from w matches the model, covariates in the level, and non-centred too.
 
     Prior draws of a real model hold both the free ``w_participant`` and the
-    deterministic ``v_participant``; predicting from w alone must agree.
+    deterministic ``v_participant``; predicting from w alone must agree. Complete case
+    sets the non-completers' outcomes aside, so their intercepts are non-centred.
     """
     import pymc as pm
 
@@ -163,6 +165,7 @@ def test_participant_levels_rebuilt_with_covariates(cohort) -> None:
             "outcome": "offending",
             "likelihood": "zero-inflated-binomial",
             "covariates": ["age", "male"],
+            "missingness": {"mechanism": mechanism},
         }
     )
     model = build_model(cohort, spec)
@@ -171,3 +174,6 @@ def test_participant_levels_rebuilt_with_covariates(cohort) -> None:
     own = predict(prior, cohort, spec, rng=np.random.default_rng(0))
     rebuilt = predict(prior.drop_vars("v_participant"), cohort, spec, rng=np.random.default_rng(0))
     np.testing.assert_allclose(rebuilt["expected_rate"], own["expected_rate"], rtol=1e-8)
+    # v ~ N(0, sigma_participant) for everyone, centred or not
+    z = (prior["v_participant"] / prior["sigma_participant"]).to_numpy().ravel()
+    assert abs(z.std() - 1) < 0.1

@@ -77,6 +77,7 @@ class ModelData:
     participant_site: np.ndarray
     participant_qct: np.ndarray
     participant_x: np.ndarray
+    participant_centred: np.ndarray
 
     @property
     def n_rows(self) -> int:
@@ -189,11 +190,15 @@ def model_data(cohort: Cohort, spec: ModelSpec) -> ModelData:
         participant_site=_per_participant(participant, site, len(participants)),
         participant_qct=_per_participant(participant, qct, len(participants)),
         participant_x=_per_participant(participant, x, len(participants)),
+        participant_centred=np.bincount(participant, observed, len(participants)) > 0,
     )
 
 
 VARIABLE_INPUTS = frozenset({"obs_rows", "dropout_observed_rows", "dropout_missing_rows"})
 """Inputs of :func:`model_inputs` whose length may differ between cohorts of one grid."""
+
+
+PARTICIPANT_INPUTS = ("qct", "participant_site", "participant_qct", "participant_centred")
 
 
 def model_inputs(data: ModelData) -> dict[str, np.ndarray]:
@@ -211,6 +216,7 @@ def model_inputs(data: ModelData) -> dict[str, np.ndarray]:
         "qct": data.qct,
         "participant_site": data.participant_site,
         "participant_qct": data.participant_qct,
+        "participant_centred": data.participant_centred.astype(np.float64),
         "trials": data.trials,
         "y_filled": data.y,
         "log_choose": log_choose_table(data.trials),
@@ -277,21 +283,37 @@ def participant_level(ops: Ops, values: Mapping[str, Any], data: ModelData) -> A
 
 
 def _participant_effects(values: Mapping[str, Any], data: ModelData, priors: Mapping) -> Any:
-    """Participant intercepts, hierarchically centred on their participant-level mean.
+    """Participant intercepts: centred where the participant has data, non-centred where not.
 
-    ``w_participant ~ N(level_i, sigma_participant)`` and ``v_participant = w_participant
-    - level_i``, with ``level_i`` from :func:`participant_level` (status, site and the
-    baseline covariates): with four waves of up to 30 trials each the data pin each
-    person's level down well, the regime where centring samples better than
-    ``v = sigma * z`` (in the trial runs it raised the bulk ESS of sigma_participant,
-    sigma_site and b0 three- to fourfold). A baseline covariate must sit in ``level_i``
-    too: left only in ``eta``, its coefficient and the centred intercepts trade off
-    (beta x_i against w_i), which mixed badly (r_hat 1.13 in a 60-person trial).
+    With ``level_i`` from :func:`participant_level` (status, site and the baseline
+    covariates) and ``c_i = 1`` for a participant with at least one observed outcome,
+    ``c_i = 0`` for one with none (``ModelData.participant_centred``)::
+
+        w_participant_i ~ N(c_i level_i, sigma_participant ** c_i)
+        v_participant_i = sigma_participant ** (1 - c_i) (w_participant_i - c_i level_i)
+
+    so ``v_i ~ N(0, sigma_participant)`` either way. With four waves of up to 30 trials
+    each the data pin a person's level down well, the regime where centring samples
+    better than ``v = sigma * z`` (in the trial runs it raised the bulk ESS of
+    sigma_participant, sigma_site and b0 three- to fourfold). A participant with no
+    observed outcome (everyone set aside by the complete-case handling) is pinned by
+    nothing: centred, those intercepts formed a funnel with the site effects (complete
+    case: sigma_site bulk ESS 248, r_hat 1.011), so they are non-centred. A baseline
+    covariate must sit in ``level_i``: left only in ``eta``, its coefficient and the
+    centred intercepts traded off (beta x_i against w_i), which mixed badly (r_hat 1.13
+    in a 60-person trial).
     """
     sigma = make_prior("sigma_participant", priors)
     loc = participant_level(PT, values, data)
-    w = pm.Normal("w_participant", loc, sigma, dims=DIM_PARTICIPANT)
-    return pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
+    c = data.participant_centred
+    if isinstance(c, np.ndarray) and c.all():  # everyone has data: plainly centred
+        w = pm.Normal("w_participant", loc, sigma, dims=DIM_PARTICIPANT)
+        return pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
+    c = pt.as_tensor_variable(c).astype("float64")
+    scale = pt.switch(pt.gt(c, 0.5), sigma, 1.0)
+    w = pm.Normal("w_participant", c * loc, scale, dims=DIM_PARTICIPANT)
+    unscale = pt.switch(pt.gt(c, 0.5), 1.0, sigma)
+    return pm.Deterministic("v_participant", unscale * (w - c * loc), dims=DIM_PARTICIPANT)
 
 
 def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -> pm.Model:
@@ -343,7 +365,7 @@ def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -
                 "participant": "participant_index",
                 "site": "site_index",
                 "wave": "wave_index",
-                **{name: name for name in ("qct", "participant_site", "participant_qct")},
+                **{name: name for name in PARTICIPANT_INPUTS},
                 **({"x": "x", "participant_x": "participant_x"} if data.covariate_names else {}),
             }
             data = replace(data, **{field: tensors[name] for field, name in fields.items()})

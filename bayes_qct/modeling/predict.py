@@ -72,8 +72,13 @@ def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) ->
     if "v_participant" not in posterior and "w_participant" in posterior:
         names[names.index("v_participant")] = "w_participant"
     values = {name: _draws(posterior, name, data) for name in names}
-    if "w_participant" in values:  # v = w - participant level, see build.py
-        values["v_participant"] = values.pop("w_participant") - participant_level(NP, values, data)
+    if "w_participant" in values:  # v from w and the participant level, see build.py
+        v = values.pop("w_participant") - participant_level(NP, values, data)
+        if not data.participant_centred.all():  # non-centred where a person has no data
+            w = _draws(posterior, "w_participant", data)
+            sigma = _draws(posterior, "sigma_participant", data)[:, None]
+            v = np.where(data.participant_centred, v, sigma * w)
+        values["v_participant"] = v
     n_samples = values["b0"].shape[0]
     for name, value in mechanism.fixed_values(spec).items():
         values[name] = np.full(n_samples, value)
