@@ -14,11 +14,22 @@ from bayes_qct.data.paper import Entry, Registry
 from bayes_qct.frequentist.audit.common import _Rows
 
 
-def bases_for_percent(count: int, percent: float, *, decimals: int = 0) -> list[int]:
-    """Denominators d for which 100 * count / d rounds to the printed percent."""
+def bases_for_percent(
+    count: int, percent: float, *, decimals: int = 0, max_base: int = 100_000
+) -> list[int]:
+    """Denominators d <= ``max_base`` for which 100 * count / d rounds to the printed percent.
+
+    A percent that rounds to 0 fits every large enough base, hence the cap.
+
+    >>> bases_for_percent(28, 32)
+    [87, 88]
+    >>> bases_for_percent(1, 0, max_base=205)
+    [200, 201, 202, 203, 204, 205]
+    """
     half = 0.5 * 10**-decimals
     low = max(count, math.floor(100 * count / (percent + half)) - 1)
-    high = math.ceil(100 * count / max(percent - half, 1e-9)) + 1
+    high = max_base if percent <= half else math.ceil(100 * count / (percent - half)) + 1
+    high = min(high, max_base)
     return [
         d for d in range(max(low, 1), high + 1) if abs(100 * count / d - percent) <= half + 1e-9
     ]
