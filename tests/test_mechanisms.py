@@ -286,7 +286,12 @@ def test_run_all_mechanisms_tabulates_each_fit(cohort, monkeypatch, tmp_path) ->
     assert list(table["kind"]).count("handling") == 3
     text = am.format_comparison(table)
     assert cohort.label in text and "+151% [+41, +161]" in text
-    assert len(text.splitlines()) == 4 + 7 + 1
+    lines = text.splitlines()
+    assert len(lines) == 2 + 2 * (1 + 1 + 2 + 7) + 3
+    assert sum(line.startswith(("complete-case*", "locf*")) for line in lines) == 4
+    # every table line fits an 80-column terminal (the data label may be longer)
+    wide = [line for line in lines if len(line) > 80 and not line.startswith("data:")]
+    assert not wide, wide
 
 
 # ----------------------------------------------------------------- recovery (bench/)

@@ -170,15 +170,6 @@ def run_all_mechanisms(
     return table
 
 
-def _header(quantity: str, group: str, wave: str) -> str:
-    label = {
-        "reduction": f"reduction t1->{wave}",
-        "reduction_difference": f"difference in reductions t1->{wave}",
-        "expected_days": f"expected days {wave}",
-    }[quantity]
-    return f"{label} {group}"
-
-
 def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
     mean, lower, upper = row[column], row[f"{column} lower"], row[f"{column} upper"]
     if not np.isfinite(mean):
@@ -188,40 +179,68 @@ def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
     return f"{mean:.1f} [{lower:.1f}, {upper:.1f}]"
 
 
+def _block(headers: list[str], body: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() for cells in body
+    ]
+    return lines
+
+
 def format_comparison(table: pd.DataFrame) -> str:
     """Plain-text rendering of :func:`run_all_mechanisms`'s table for the terminal.
 
-    Reductions (from t1) and their difference are shown in percent, expected days per 30
-    days at liberty in days; each as posterior mean [95% ETI]. The header names the data,
-    outcome and wave, and the footer says which rows are data handlings.
+    Two blocks, each within 80 columns: the t1 -> wave reductions per group and their
+    difference (percent), then the expected days at the wave per 30 days at liberty with
+    each fit's divergences and largest r_hat; each value a posterior mean [95% ETI]. The
+    header names the data, outcome and wave; data handlings are starred and the footer
+    says what that means.
     """
     wave = table.attrs.get("wave", "t4")
-    headers = ["missingness", "kind"]
-    headers += [_header(quantity, group, wave) for quantity, group in ESTIMANDS]
-    headers += ["div", "max r_hat"]
-    body = []
+    qct, vol = LEGAL_STATUSES
+    reductions, days = [], []
     for _, row in table.iterrows():
-        cells = [str(row["missingness"]), str(row["kind"])]
-        for quantity, group in ESTIMANDS:
-            column = estimand_column(quantity, group)
-            cells.append(_interval(row, column, percent=quantity != "expected_days"))
+        name = str(row["missingness"]) + ("*" if row["kind"] == "handling" else "")
+        reductions.append(
+            [
+                name,
+                *(
+                    _interval(row, estimand_column(q, g), percent=True)
+                    for q, g in ESTIMANDS
+                    if q != "expected_days"
+                ),
+            ]
+        )
         r_hat = row.get("max_r_hat")
-        cells += [
-            str(row.get("divergences", "")),
-            f"{r_hat:.3f}" if isinstance(r_hat, float) and np.isfinite(r_hat) else "-",
-        ]
-        body.append(cells)
-    widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(headers)]
+        days.append(
+            [
+                name,
+                *(
+                    _interval(row, estimand_column(q, g), percent=False)
+                    for q, g in ESTIMANDS
+                    if q == "expected_days"
+                ),
+                str(row.get("divergences", "")),
+                f"{r_hat:.3f}" if isinstance(r_hat, float) and np.isfinite(r_hat) else "-",
+            ]
+        )
+    level = f"{100 * table.attrs.get('ci_prob', CI_PROB):.0f}% ETI"
     lines = [
-        f"{table.attrs.get('outcome', '')}: estimands under each missing-data mechanism "
-        f"(posterior mean [{100 * table.attrs.get('ci_prob', CI_PROB):.0f}% ETI])",
+        f"{table.attrs.get('outcome', '')}: estimands under each missingness handling "
+        f"(mean [{level}])",
         f"data: {table.attrs.get('data', '?')}",
-        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
+        "",
+        f"reduction in expected days, t1 -> {wave}:",
+        *_block(["missingness", qct, vol, f"{qct} - {vol}"], reductions),
+        "",
+        f"expected days at {wave} (per 30 days at liberty) and the fit's diagnostics:",
+        *_block(["missingness", qct, vol, "divergences", "max r_hat"], days),
+        "",
+        "* a data handling: the model fitted on data handled as the paper did (complete",
+        "  case, LOCF, mean imputation rounded to whole days); other rows model dropout.",
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in body]
-    lines.append(
-        "handling rows: the model fitted on data handled as the paper did (complete case, "
-        "LOCF, mean imputation rounded to whole days); mechanism rows model the dropout."
-    )
     return "\n".join(lines)
