@@ -289,6 +289,8 @@ def test_run_all_mechanisms_tabulates_each_fit(cohort, monkeypatch, tmp_path) ->
     lines = text.splitlines()
     assert len(lines) == 2 + 2 * (1 + 1 + 2 + 7) + 3
     assert sum(line.startswith(("complete-case*", "locf*")) for line in lines) == 4
+    assert list(table["parameter"]) == ["-", "phi est.", "lambda est.", "delta=0.5", "-", "-", "-"]
+    assert "delta=0.5" in text
     # every table line fits an 80-column terminal (the data label may be longer)
     wide = [line for line in lines if len(line) > 80 and not line.startswith("data:")]
     assert not wide, wide

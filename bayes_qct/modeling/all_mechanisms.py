@@ -15,13 +15,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from bayes_qct.constants import CI_PROB, HANDLINGS, LEGAL_STATUSES, MECHANISMS
 from bayes_qct.data.cohort import Cohort
+
+if TYPE_CHECKING:
+    from bayes_qct.modeling.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +161,7 @@ def run_all_mechanisms(
                 "missingness": name,
                 "kind": get_mechanism(name).kind,
                 "model": spec.model_label(),
+                "parameter": dropout_parameter(spec),
                 "folder": str(result.folder),
                 "reused": bool(result.reused),
                 "divergences": info.get("divergences"),
@@ -168,6 +172,17 @@ def run_all_mechanisms(
     table = pd.DataFrame(rows)
     table.attrs.update({"data": cohort.label, "outcome": outcome, "wave": wave, "ci_prob": CI_PROB})
     return table
+
+
+def dropout_parameter(spec: ModelSpec) -> str:
+    """Name the mechanism's sensitivity parameter as the fit used it (``delta=0``, ``phi est.``)."""
+    if spec.missingness == "selection":
+        return "phi est." if spec.phi is None else f"phi={spec.phi:g}"
+    if spec.missingness == "shared-parameter":
+        return "lambda est." if spec.lambda_ is None else f"lambda={spec.lambda_:g}"
+    if spec.missingness == "pattern-mixture":
+        return f"delta={spec.delta:g}"
+    return "-"
 
 
 def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
@@ -224,6 +239,7 @@ def format_comparison(table: pd.DataFrame) -> str:
                     for q, g in ESTIMANDS
                     if q == "expected_days"
                 ),
+                str(row.get("parameter", "-")),
                 str(row.get("divergences", "")),
                 f"{r_hat:.3f}" if isinstance(r_hat, float) and np.isfinite(r_hat) else "-",
             ]
@@ -237,8 +253,8 @@ def format_comparison(table: pd.DataFrame) -> str:
         f"reduction in expected days, t1 -> {wave}:",
         *_block(["missingness", qct, vol, f"{qct} - {vol}"], reductions),
         "",
-        f"expected days at {wave} (per 30 days at liberty) and the fit's diagnostics:",
-        *_block(["missingness", qct, vol, "divergences", "max r_hat"], days),
+        f"expected days at {wave} (per 30 days at liberty), dropout parameter, diagnostics:",
+        *_block(["missingness", qct, vol, "parameter", "div", "max r_hat"], days),
         "",
         "* a data handling: the model fitted on data handled as the paper did (complete",
         "  case, LOCF, mean imputation rounded to whole days); other rows model dropout.",
