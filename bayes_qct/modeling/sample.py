@@ -89,6 +89,25 @@ def _drop_object_stats(idata: DataTree) -> None:
         idata["sample_stats"] = stats.drop_vars(drop)
 
 
+def _nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> tuple:
+    """Run nutpie on a compiled model with the settings; return the draws and seconds."""
+    import nutpie
+
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=max(settings.tune, 1),
+        chains=settings.chains,
+        cores=min(settings.chains, _cores()),
+        seed=settings.seed,
+        target_accept=settings.target_accept,
+        save_warmup=False,
+        **progress,
+    )
+    return idata, time.perf_counter() - start
+
+
 def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
     start = time.perf_counter()
     import nutpie
@@ -100,21 +119,10 @@ def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -
     bar = NutpieProgressBarManager(
         chains=settings.chains, draws=settings.draws, progressbar=progress
     )
-    start = time.perf_counter()
     with bar:
-        idata = nutpie.sample(
-            compiled,
-            draws=settings.draws,
-            tune=max(settings.tune, 1),
-            chains=settings.chains,
-            cores=min(settings.chains, _cores()),
-            seed=settings.seed,
-            target_accept=settings.target_accept,
-            save_warmup=False,
-            progress_bar=False,
-            progress_callback=bar.update,
+        idata, sampling_s = _nutpie_sample(
+            compiled, settings, progress_bar=False, progress_callback=bar.update
         )
-    sampling_s = time.perf_counter() - start
     start = time.perf_counter()
     patch_nutpie_idata(idata, model, sampling_s)
     return idata, compile_s, sampling_s, time.perf_counter() - start
@@ -307,7 +315,6 @@ class CompiledModel:
         The posterior's participant and site labels are ``cohort``'s. The DataTree has
         posterior and sample_stats groups only (the likelihood terms are potentials).
         """
-        import nutpie
         import pymc as pm
 
         from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE
@@ -317,19 +324,7 @@ class CompiledModel:
         compiled = self._compiled.with_data(**inputs)
         with self.model:  # the initial points depend on the data too (w_participant's mean)
             pm.set_data(inputs)
-        start = time.perf_counter()
-        idata = nutpie.sample(
-            compiled,
-            draws=settings.draws,
-            tune=max(settings.tune, 1),
-            chains=settings.chains,
-            cores=min(settings.chains, _cores()),
-            seed=settings.seed,
-            target_accept=settings.target_accept,
-            save_warmup=False,
-            progress_bar=progress,
-        )
-        sampling_s = time.perf_counter() - start
+        idata, sampling_s = _nutpie_sample(compiled, settings, progress_bar=progress)
         coords = model_data(cohort, self.spec).coords
         posterior = idata["posterior"].to_dataset()
         labels = {d: coords[d] for d in (DIM_PARTICIPANT, DIM_SITE) if d in posterior.dims}
