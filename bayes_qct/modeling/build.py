@@ -198,36 +198,46 @@ VARIABLE_INPUTS = frozenset({"obs_rows", "dropout_observed_rows", "dropout_missi
 """Inputs of :func:`model_inputs` whose length may differ between cohorts of one grid."""
 
 
-PARTICIPANT_INPUTS = ("qct", "participant_site", "participant_qct", "participant_centred")
+INPUT_FIELDS: dict[str, str] = {
+    "participant": "participant_index",
+    "site": "site_index",
+    "wave": "wave_index",
+    "qct": "qct",
+    "participant_site": "participant_site",
+    "participant_qct": "participant_qct",
+    "participant_centred": "participant_centred",
+    "trials": "trials",
+    "y": "y_filled",
+}
+"""``ModelData`` fields a ``data_inputs=True`` model takes as ``pm.Data``, by input name."""
+
+COVARIATE_FIELDS: dict[str, str] = {"x": "x", "participant_x": "participant_x"}
+"""The same for the baseline covariates, when the spec has any."""
 
 
 def model_inputs(data: ModelData) -> dict[str, np.ndarray]:
     """Collect the per-cohort arrays a ``data_inputs=True`` model takes as ``pm.Data``.
 
     Everything that differs between two cohorts of the same participant x wave grid:
-    the design indices, the counts (0 where missing), the days at liberty, the log
-    binomial coefficients the selection model sums with, and which rows were observed
-    (index vectors named in :data:`VARIABLE_INPUTS`, whose lengths vary).
+    the :data:`INPUT_FIELDS` (design indices, counts with 0 where missing, days at
+    liberty, which participants have data), the log binomial coefficients the selection
+    model sums with, and which rows were observed (index vectors named in
+    :data:`VARIABLE_INPUTS`, whose lengths vary).
     """
+    fields = {**INPUT_FIELDS, **(COVARIATE_FIELDS if data.covariate_names else {})}
     inputs = {
-        "participant_index": data.participant,
-        "site_index": data.site,
-        "wave_index": data.wave,
-        "qct": data.qct,
-        "participant_site": data.participant_site,
-        "participant_qct": data.participant_qct,
-        "participant_centred": data.participant_centred.astype(np.float64),
-        "trials": data.trials,
-        "y_filled": data.y,
-        "log_choose": log_choose_table(data.trials),
-        # index vectors: their lengths differ between cohorts
-        "obs_rows": data.obs_rows,
-        "dropout_observed_rows": data.dropout_rows[data.observed[data.dropout_rows]],
-        "dropout_missing_rows": data.dropout_rows[~data.observed[data.dropout_rows]],
+        name: np.asarray(getattr(data, field), dtype=np.float64)
+        if getattr(data, field).dtype == bool
+        else getattr(data, field)
+        for field, name in fields.items()
     }
-    if data.covariate_names:
-        inputs["x"] = data.x
-        inputs["participant_x"] = data.participant_x
+    followup_seen = data.observed[data.dropout_rows]
+    inputs |= {
+        "log_choose": log_choose_table(data.trials),
+        "obs_rows": data.obs_rows,
+        "dropout_observed_rows": data.dropout_rows[followup_seen],
+        "dropout_missing_rows": data.dropout_rows[~followup_seen],
+    }
     return inputs
 
 
@@ -361,13 +371,7 @@ def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -
     with pm.Model(coords=coords) as model:
         if data_inputs:
             tensors = {name: pm.Data(name, value) for name, value in model_inputs(data).items()}
-            fields = {
-                "participant": "participant_index",
-                "site": "site_index",
-                "wave": "wave_index",
-                **{name: name for name in PARTICIPANT_INPUTS},
-                **({"x": "x", "participant_x": "participant_x"} if data.covariate_names else {}),
-            }
+            fields = {**INPUT_FIELDS, **(COVARIATE_FIELDS if data.covariate_names else {})}
             data = replace(data, **{field: tensors[name] for field, name in fields.items()})
         else:
             tensors = {

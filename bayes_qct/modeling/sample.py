@@ -277,12 +277,12 @@ class CompiledModel:
         self.spec = spec
         self.model = build_model(cohort, spec, data_inputs=True)
         self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
-        self._inputs = {var.name: value.shape for var, value in self._shared_items()}
+        compiled = self._compiled
+        self._shapes = {
+            var.name: compiled.shared_data[key].shape
+            for var, key in compiled.shared_var_keys.items()
+        }
         self.compile_s = time.perf_counter() - start
-
-    def _shared_items(self) -> list[tuple[Any, np.ndarray]]:
-        keys = self._compiled.shared_var_keys
-        return [(var, self._compiled.shared_data[key]) for var, key in keys.items()]
 
     def inputs(self, cohort: Cohort) -> dict[str, np.ndarray]:
         """Return the compiled model's data inputs for ``cohort`` (shapes checked).
@@ -292,16 +292,21 @@ class CompiledModel:
         ValueError
             When the cohort's grid differs from the one the model was compiled for.
         """
-        from bayes_qct.modeling.build import VARIABLE_INPUTS, model_data, model_inputs
+        from bayes_qct.modeling.build import model_data
 
-        given = model_inputs(model_data(cohort, self.spec))
+        return self._inputs_of(model_data(cohort, self.spec), cohort.source)
+
+    def _inputs_of(self, data: Any, source: str) -> dict[str, np.ndarray]:
+        from bayes_qct.modeling.build import VARIABLE_INPUTS, model_inputs
+
+        given = model_inputs(data)
         out = {}
-        for name, shape in self._inputs.items():
+        for name, shape in self._shapes.items():
             if name not in given:  # a fixed dependence parameter: stays as compiled
                 continue
             if name not in VARIABLE_INPUTS and given[name].shape != shape:
                 raise ValueError(
-                    f"{cohort.source}: input {name!r} has shape {given[name].shape}, the "
+                    f"{source}: input {name!r} has shape {given[name].shape}, the "
                     f"compiled model takes {shape} (a different participant x wave grid)"
                 )
             out[name] = given[name]
@@ -320,14 +325,14 @@ class CompiledModel:
         from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE
         from bayes_qct.modeling.build import model_data
 
-        inputs = self.inputs(cohort)
+        data = model_data(cohort, self.spec)
+        inputs = self._inputs_of(data, cohort.source)
         compiled = self._compiled.with_data(**inputs)
         with self.model:  # the initial points depend on the data too (w_participant's mean)
             pm.set_data(inputs)
         idata, sampling_s = _nutpie_sample(compiled, settings, progress_bar=progress)
-        coords = model_data(cohort, self.spec).coords
         posterior = idata["posterior"].to_dataset()
-        labels = {d: coords[d] for d in (DIM_PARTICIPANT, DIM_SITE) if d in posterior.dims}
+        labels = {d: data.coords[d] for d in (DIM_PARTICIPANT, DIM_SITE) if d in posterior.dims}
         idata["posterior"] = posterior.assign_coords(labels)
         _drop_object_stats(idata)
         idata["posterior"].attrs.update(
