@@ -174,14 +174,18 @@ def selection_missing_term(
     eta: Any,
     row_params: tuple[Any, ...],
     log_miss: Any,
+    log_choose: Any = None,
 ) -> Any:
     """Log sum_k p(k | n) P(r = 0 | k) over k = 0..30 (``-inf`` terms beyond n).
 
     Row arguments have rows on their last axis; ``log_miss`` is
-    :func:`log_missing_grid` of the same rows (k on a new last axis).
+    :func:`log_missing_grid` of the same rows (k on a new last axis). The (zero-inflated)
+    binomial takes a fast path when its log binomial coefficients are known: tabulated
+    here when ``n`` is data (NumPy), or given as ``log_choose`` when ``n`` is an input.
     """
-    if family.name in _BINOMIAL_FAST and isinstance(n, np.ndarray):
-        return _binomial_missing_term(ops, family.name, n, eta, row_params, log_miss)
+    fast = log_choose is not None or isinstance(n, np.ndarray)
+    if family.name in _BINOMIAL_FAST and fast:
+        return _binomial_missing_term(ops, family.name, n, eta, row_params, log_miss, log_choose)
     k = np.arange(MAX_DAYS + 1, dtype=np.float64)
     n_col = n[..., None]
     log_pk = family.logp(ops, k, n_col, eta[..., None], *(p[..., None] for p in row_params))
@@ -429,7 +433,7 @@ def _input_y(terms: ModelTerms) -> None:
 
 def _selection_input_terms(terms: ModelTerms) -> None:
     _input_y(terms)
-    data, t, family = terms.data, terms.tensors, terms.family
+    data, t = terms.data, terms.tensors
     values = _dropout_values(terms, "phi", terms.spec.phi)
     seen = t["dropout_observed_rows"]
     n = t["trials"][seen]
@@ -441,13 +445,10 @@ def _selection_input_terms(terms: ModelTerms) -> None:
     miss = t["dropout_missing_rows"]
     n = t["trials"][miss]
     log_miss = log_missing_grid(PT, _dropout_logit(PT, values, data, miss), values["phi"], n)
-    eta = terms.eta[miss]
     params = tuple(p[miss] for p in terms.row_params)
-    if family.name in _BINOMIAL_FAST:
-        log_choose = t["log_choose"][miss]
-        log_r0 = _binomial_missing_term(PT, family.name, n, eta, params, log_miss, log_choose)
-    else:
-        log_r0 = selection_missing_term(PT, family, n, eta, params, log_miss)
+    log_r0 = selection_missing_term(
+        PT, terms.family, n, terms.eta[miss], params, log_miss, t["log_choose"][miss]
+    )
     pm.Potential("r_loglik", pt.sum(log_r1) + pt.sum(log_r0))
 
 
