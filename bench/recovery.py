@@ -100,17 +100,20 @@ def _summary(draws: np.ndarray) -> dict[str, float]:
 
 
 _COMPILED: dict[tuple[str, int], Any] = {}
-"""Compiled models of this process, by (mechanism, number of cohort rows)."""
+"""Compiled models of this process, by (model spec less its sampler, cohort rows)."""
 
 
 def compiled_model(cohort: Any, spec: Any) -> tuple[Any, float]:
-    """The process's compiled model for the spec's mechanism (compiled on first use).
+    """The process's compiled model for the spec (compiled on first use).
 
-    Returns the model and the seconds spent compiling it now (0 when reused).
+    The sampler settings (the seed changes per cohort) do not enter the compiled model,
+    so they are not part of the key. Returns the model and the seconds spent compiling
+    it now (0 when reused).
     """
     from bayes_qct.modeling.sample import CompiledModel
+    from bayes_qct.modeling.spec import SamplerSettings
 
-    key = (spec.missingness, len(cohort.data))
+    key = (replace(spec, sampler=SamplerSettings()).fingerprint(), len(cohort.data))
     if key in _COMPILED:
         return _COMPILED[key], 0.0
     _COMPILED[key] = CompiledModel(cohort, spec)
