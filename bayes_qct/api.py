@@ -1,19 +1,41 @@
-"""The Python API scripts use: load data, fit, check. Thin wrappers over the library."""
+"""The Python API scripts use: load data and specs, fit, read fits back, list them.
+
+Every function here is re-exported by ``import bayes_qct`` (lazily: importing the
+package loads no sampler). The names a script filters on are listed in
+:data:`QUANTITIES` (contrasts.csv ``quantity``) and the data contract.
+
+Examples
+--------
+>>> import bayes_qct  # doctest: +SKIP
+>>> cohort = bayes_qct.load_cohort()  # the bundled SYNTHETIC cohort  # doctest: +SKIP
+>>> overrides = {"missingness": "selection"}
+>>> spec = bayes_qct.load_spec("offending", overrides=overrides)  # doctest: +SKIP
+>>> result = bayes_qct.fit(cohort, spec)  # doctest: +SKIP
+>>> result.contrasts.query("quantity == 'reduction_difference'")  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.modeling.fitfolder import FitResult, default_folder
-from bayes_qct.modeling.fitfolder import load_fit as _load_fit
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from bayes_qct.fitting.fitfolder import FitResult
     from bayes_qct.modeling.spec import ModelSpec
 
-# --- data (owned by the lead) ------------------------------------------------------------
+
+def __getattr__(name: str) -> Any:
+    """``QUANTITIES``: the day-count fits' estimands (contrasts.csv ``quantity``) -> meaning."""
+    if name == "QUANTITIES":
+        from bayes_qct.modeling.designs.person_wave_estimands import QUANTITIES
+
+        return QUANTITIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_cohort(
@@ -24,7 +46,7 @@ def load_cohort(
     Parameters
     ----------
     path
-        A ``.csv``, ``.parquet``, ``.sav`` or ``.dta`` file, long or wide (DATA_CONTRACT §1).
+        A ``.csv``, ``.parquet``, ``.sav`` or ``.dta`` file, long or wide (data contract).
         ``None`` gives the bundled reconstructed cohort, which is synthetic and says so.
     mapping
         Optional TOML column mapping (user names and labels -> the contract's).
@@ -39,7 +61,17 @@ def load_cohort(
     return load_cohort_file(path, mapping=mapping)
 
 
-# --- fitting (owned by the model-pipeline helper) ------------------------------------------
+def load_spec(
+    name_or_path: str | os.PathLike, *, overrides: dict[str, Any] | None = None
+) -> ModelSpec:
+    """Read a model spec (an outcome name or a TOML path) with overrides merged over it.
+
+    See :func:`bayes_qct.modeling.spec.load_spec` for the override keys; a mechanism
+    parameter the chosen mechanism does not have is refused (``SpecError``).
+    """
+    from bayes_qct.modeling.spec import load_spec as _load_spec
+
+    return _load_spec(name_or_path, overrides=overrides)
 
 
 def fit(
@@ -52,24 +84,28 @@ def fit(
     prior_only: bool = False,
     progress: bool = True,
 ) -> FitResult:
-    """Fit ``spec`` to ``cohort`` and write its fit folder, or reuse an unchanged one.
+    """Fit ``spec`` to ``cohort`` and write its fit folder, or reuse what exists.
+
+    An unchanged fit in the folder is reused as it is. A fit under ``root`` with the
+    same posterior (a pattern-mixture delta beside its MAR fit) lends its draws, and
+    only post-processing runs (``result.posterior_from`` names it).
 
     Parameters
     ----------
     cohort
         The cohort (from :func:`load_cohort`).
     spec
-        Resolved model spec (:func:`bayes_qct.modeling.spec.load_spec`).
+        Resolved model spec (:func:`load_spec`).
     out
         Fit folder; default ``<root>/<outcome>/<spec.model_label()>/``.
     root
-        Root of the default folder.
+        Root of the default folder, and where fits with the same posterior are looked for.
     force
-        Overwrite an existing fit that differs (and refit an unchanged one).
+        Overwrite an existing fit that differs, and resample instead of reusing draws.
     prior_only
         Draw from the prior predictive only and write the check into ``<folder>/prior/``.
     progress
-        Show the sampler's progress bar.
+        Show the sampler's progress bar (on stderr).
 
     Returns
     -------
@@ -82,7 +118,8 @@ def fit(
     RefusedOverwriteError
         When the folder holds a different fit and ``force`` is not set (exit code 4).
     """
-    from bayes_qct.modeling.pipeline import run_fit, run_prior_check
+    from bayes_qct.fitting.fitfolder import default_folder
+    from bayes_qct.fitting.pipeline import run_fit, run_prior_check
 
     folder = (
         Path(out)
@@ -91,9 +128,28 @@ def fit(
     )
     if prior_only:
         return run_prior_check(cohort, spec, folder=folder, force=force)
-    return run_fit(cohort, spec, folder=folder, force=force, progress=progress)
+    from bayes_qct.modeling.sample import sample_model
+
+    return run_fit(
+        cohort,
+        spec,
+        folder=folder,
+        sampler=sample_model,
+        force=force,
+        root=Path(root) / spec.outcome,
+        progress=progress,
+    )
 
 
 def load_fit(folder: str | os.PathLike) -> FitResult:
-    """Read a fit folder back into a :class:`FitResult` (no sampler is imported)."""
+    """Read a fit folder back (no sampler is imported); ``.spec`` is the spec that made it."""
+    from bayes_qct.fitting.fitfolder import load_fit as _load_fit
+
     return _load_fit(folder)
+
+
+def list_fits(root: str | os.PathLike = "posterior") -> pd.DataFrame:
+    """Every fit folder under ``root``: outcome, model, mechanism, parameters, verdict."""
+    from bayes_qct.fitting.listing import fits_table
+
+    return fits_table(root)

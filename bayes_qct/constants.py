@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+TOOLKIT_VERSION = "0.2.0"
+"""The toolkit's version (recorded in every fit; a fit made by another version is not reused)."""
+
 WAVES: tuple[str, ...] = ("t1", "t2", "t3", "t4")
 """Interview waves: intake, 6, 12 and 18 months."""
 

@@ -1,4 +1,4 @@
-"""Recovery study (issue 6 item 6): does each analysis recover the known t4 reductions?
+"""Recovery study: does each analysis recover the known t4 reductions?
 
 Cohorts are drawn with :func:`bayes_qct.data.simulate.simulate_cohort` under two dropout
 scenarios of known strength, ``mnar`` (logit P(observed) = a_t + phi y_it / n_it, phi = -2:
@@ -30,9 +30,9 @@ bench/RESULTS.md, leaving the file's other sections alone.
 Each Bayesian model is compiled once per process (nutpie, numba): it is built with
 ``build_model(..., data_inputs=True)``, whose cohort arrays (observed rows included, as
 index vectors of varying length) are model inputs, and every further cohort is swapped
-in with ``CompiledModel.sample`` (nutpie's ``with_data``), so a cohort costs its
-sampling only. ``--sampler numpyro`` or ``pymc`` go through the default build instead
-and compile every cohort anew.
+in with ``bayes_qct.modeling.compiled.compiled_model`` (nutpie's ``with_data``), so a
+cohort costs its sampling only. ``--sampler numpyro`` or ``pymc`` go through the default
+build instead and compile every cohort anew.
 """
 
 from __future__ import annotations
@@ -99,31 +99,11 @@ def _summary(draws: np.ndarray) -> dict[str, float]:
     return {"estimate": float(draws.mean()), "lower": float(lower), "upper": float(upper)}
 
 
-_COMPILED: dict[tuple[str, int], Any] = {}
-"""Compiled models of this process, by (model spec less its sampler, cohort rows)."""
-
-
-def compiled_model(cohort: Any, spec: Any) -> tuple[Any, float]:
-    """The process's compiled model for the spec (compiled on first use).
-
-    The sampler settings (the seed changes per cohort) do not enter the compiled model,
-    so they are not part of the key. Returns the model and the seconds spent compiling
-    it now (0 when reused).
-    """
-    from bayes_qct.modeling.sample import CompiledModel
-    from bayes_qct.modeling.spec import SamplerSettings
-
-    key = (replace(spec, sampler=SamplerSettings()).fingerprint(), len(cohort.data))
-    if key in _COMPILED:
-        return _COMPILED[key], 0.0
-    _COMPILED[key] = CompiledModel(cohort, spec)
-    return _COMPILED[key], _COMPILED[key].compile_s
-
-
 def bayes_fit(cohort: Any, mechanism: str, settings: Any) -> dict[str, Any]:
     """Fit the model under ``mechanism``; return the t4 estimands and diagnostics."""
-    from bayes_qct.estimands.contrasts import estimand_draws
     from bayes_qct.modeling.build import build_model
+    from bayes_qct.modeling.compiled import compiled_model
+    from bayes_qct.modeling.designs import get_design
     from bayes_qct.modeling.predict import predict
     from bayes_qct.modeling.sample import sample_model
     from bayes_qct.modeling.spec import spec_from_dict
@@ -139,10 +119,12 @@ def bayes_fit(cohort: Any, mechanism: str, settings: Any) -> dict[str, Any]:
         idata, _ = sample_model(build_model(cohort, spec), settings, progress=False)
     posterior = idata["posterior"].to_dataset()
     preds = predict(posterior, cohort, spec, rng=np.random.default_rng(settings.seed))
-    red = estimand_draws(preds, cohort)["reduction"].sel(wave=WAVE)
+    draws = get_design(spec.design).estimand_draws(preds, cohort)
     out: dict[str, Any] = {}
     for group, name in zip((*LEGAL_STATUSES, DIFF), TARGETS, strict=True):
-        out[name] = _summary(red.sel(legal_status=group).to_numpy().ravel())
+        variable = "reduction_difference" if group == DIFF else "reduction"
+        values = draws[variable].sel(wave=WAVE, legal_status=group)
+        out[name] = _summary(values.to_numpy().ravel())
     out["divergences"] = int(idata["sample_stats"]["diverging"].sum())
     if "phi" in posterior:
         out["phi"] = _summary(posterior["phi"].to_numpy().ravel())
@@ -228,9 +210,9 @@ def run_cohort(scenario: str, index: int, *, settings: Any, n_people: int) -> di
     return record
 
 
-def checkpoint(work: Path, scenario: str, index: int) -> Path:
-    """Where one cohort's results go."""
-    return work / f"{scenario}-{index:03d}.json"
+def point_id(scenario: str, index: int) -> str:
+    """The checkpoint name of one cohort."""
+    return f"{scenario}-{index:03d}"
 
 
 def run_study(
@@ -250,15 +232,16 @@ def run_study(
     Scenarios are interleaved (mnar 0, mar 0, mnar 1, ...) so that a study stopped early
     has about as many cohorts of each. Returns the number of cohorts analysed now.
     """
+    from bayes_qct.fitting.checkpoints import CheckpointStore
     from bayes_qct.modeling.spec import SamplerSettings
 
-    work.mkdir(parents=True, exist_ok=True)
     settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains)
+    key = {"n_people": n_people, "sampler": sampler, "draws": draws, "tune": tune, "chains": chains}
+    store = CheckpointStore(work, key)  # other settings are refused: no mixed results
     started, done = time.perf_counter(), 0
     for index in range(cohorts):
         for scenario in scenarios:
-            path = checkpoint(work, scenario, index)
-            if path.exists():
+            if store.done(point_id(scenario, index)):
                 continue
             if max_seconds is not None and time.perf_counter() - started > max_seconds:
                 return done
@@ -269,7 +252,7 @@ def run_study(
                 "tune": tune,
                 "chains": chains,
             }
-            atomic_write_text(path, json.dumps(record, indent=1) + "\n", force=True)
+            store.save(point_id(scenario, index), record)
             done += 1
             log.info("%s %d done in %.0f s", scenario, index, record["seconds"])
             _release_memory()
@@ -294,7 +277,7 @@ def _release_memory() -> None:
 
 def load_records(work: Path = WORK) -> list[dict]:
     """Every checkpointed cohort."""
-    return [json.loads(p.read_text()) for p in sorted(work.glob("*-*.json"))]
+    return [json.loads(p.read_text()) for p in sorted((work / "points").glob("*-*.json"))]
 
 
 def metrics(records: list[dict]) -> pd.DataFrame:

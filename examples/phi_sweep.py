@@ -16,7 +16,6 @@ import argparse
 import pandas as pd
 
 import bayes_qct
-from bayes_qct.modeling.spec import load_spec
 
 
 def main() -> None:
@@ -29,7 +28,7 @@ def main() -> None:
     cohort = bayes_qct.load_cohort(args.data)
     rows = []
     for phi in (float(p) for p in args.phis.split(",")):
-        spec = load_spec(
+        spec = bayes_qct.load_spec(
             "offending",
             overrides={
                 "missingness": "selection",

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from bayes_qct.api import load_cohort
 from bayes_qct.cli import app
 from bayes_qct.data.simulate import simulate_cohort
-from bayes_qct.estimands.contrasts import contrasts_table, estimand_draws
 from bayes_qct.estimands.diagnostics import diagnose, parameter_summary
-from bayes_qct.modeling import fitfolder as ff
+from bayes_qct.fitting import fitfolder as ff
+from bayes_qct.fitting.record import FitKey, FitRecord
+from bayes_qct.modeling.designs.person_wave_estimands import contrasts_table, estimand_draws
 from bayes_qct.modeling.spec import load_spec
 
 runner = CliRunner()
@@ -56,24 +57,15 @@ def fake_fit(folder, data_file, *, diverging=0):
         }
     )
     summary = parameter_summary(idata)
-    key = ff.fit_key(data_sha256=cohort.sha256, spec_fingerprint=spec.fingerprint())
-    info = {
-        "key": key,
-        "spec": spec.to_dict(),
-        "outcome": "offending",
-        "model": "default",
-        "likelihood": spec.likelihood,
-        "data": {"label": cohort.label},
-        "missingness": {"mechanism": "mar"},
-        "diagnostics": diagnose(idata, summary).to_dict(),
-        "wall_times": {"sampling_s": 1.0},
-    }
+    record = FitRecord.create(cohort, spec, FitKey.of(cohort, spec), versions={})
+    record.set_diagnostics(diagnose(idata, summary))
+    record.wall_times = {"sampling_s": 1.0}
     ff.write_fit_folder(
         folder,
         idata=idata,
         summary=summary,
         contrasts=contrasts,
-        info=info,
+        record=record,
         tables={},
         formula=spec.formula(),
         force=False,
@@ -93,6 +85,28 @@ def test_help_lists_the_options():
     for option in ("--tune", "--chains", "--seed", "--sampler", "--out", "--force", "--strict"):
         assert option in result.output
     assert "--prior-only" in result.output
+
+
+def test_mechanism_options_come_from_the_registry():
+    result = runner.invoke(app, ["fit", "offending", "--help"], env={"COLUMNS": "200"})
+    for option in ("--phi", "--lambda", "--delta", "--delta-qct", "--delta-voluntary"):
+        assert option in result.output
+    assert "pattern-mixture" in result.output and "selection" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "owner"),
+    [
+        (["--phi", "-1"], "selection"),
+        (["--missingness", "selection", "--delta", "1"], "pattern-mixture"),
+        (["--missingness", "selection", "--lambda", "1"], "shared-parameter"),
+    ],
+)
+def test_an_option_the_mechanism_lacks_exits_2(tmp_path, data_file, args, owner):
+    result = invoke("offending", "--data", data_file, "--out", tmp_path / "o", *args)
+    assert result.exit_code == 2, result.output
+    assert owner in result.output and "command line" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_outcome_is_usage_error():
@@ -123,8 +137,10 @@ def test_unchanged_rerun_reuses_and_reprints(tmp_path, data_file):
     folder = fake_fit(tmp_path / "fit", data_file)
     result = invoke("offending", "--data", data_file, "--out", folder)
     assert result.exit_code == 0, result.output
-    assert "Reusing" in result.output
-    assert "expected_days" in result.output and "reduction_difference" in result.output
+    assert "Reused the unchanged fit" in result.output
+    assert "nothing was sampled or written" in result.output
+    assert "compile" not in result.output  # no timings of a fit that did not run
+    assert "Expected days" in result.output and "Reduction in expected days" in result.output
     assert "Converged" in result.output
     assert "simulated" in result.output or str(data_file.name) in result.output
 
@@ -174,7 +190,7 @@ def test_prior_only_writes_the_prior_check(tmp_path, data_file):
     assert "share_in_0_30" in table.read_text()
     assert "Prior predictive check" in result.output
     again = invoke("offending", "--data", data_file, "--out", folder, "--prior-only", "--draws", 40)
-    assert again.exit_code == 0 and "Reusing" in again.output
+    assert again.exit_code == 0 and "Reused" in again.output
 
 
 @pytest.mark.slow
@@ -184,10 +200,11 @@ def test_missingness_all_fits_every_mechanism(tmp_path, data_file):
     assert result.exit_code == 0, result.output
     for name in ("mar", "selection", "locf", "complete-case"):
         assert name in result.output
-    folders = sorted(p.name for p in (tmp_path / "offending").iterdir())
+    folders = sorted(p.name for p in (tmp_path / "offending").iterdir() if p.is_dir())
     assert len(folders) == 7 and all(
         (tmp_path / "offending" / f / "fit.json").exists() for f in folders
     )
+    assert (tmp_path / "offending" / "missingness.csv").exists()
     strict = invoke("offending", "--missingness", "all", *args, "--quiet", "--strict")
     assert strict.exit_code == 3  # 30 draws cannot pass the convergence checks; fits are reused
-    assert "WARNING" in strict.output
+    assert "NOT CONVERGED" in strict.output

@@ -9,6 +9,7 @@ import pymc as pm
 import pytest
 
 from bayes_qct.modeling.build import VARIABLE_INPUTS, build_model, model_data, model_inputs
+from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.spec import spec_from_dict
 from tests.conftest_model import simulate_cohort
 
@@ -36,6 +37,10 @@ def _spec(mechanism: str, likelihood: str = "zero-inflated-binomial", **extra):
     return spec_from_dict(raw)
 
 
+def _inputs(data):
+    return model_inputs(data, get_design("person-wave"))
+
+
 def _moved_point(model: pm.Model, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     return {k: v + rng.normal(0, 0.4, np.shape(v)) for k, v in model.initial_point().items()}
@@ -58,7 +63,7 @@ def test_data_inputs_build_has_the_default_density(cohorts, mechanism, likelihoo
         _logp_and_grad(swapped, point)[0], _logp_and_grad(build_model(first, spec), point)[0]
     )
     with swapped:
-        pm.set_data(model_inputs(model_data(second, spec)))
+        pm.set_data(_inputs(model_data(second, spec)))
     got, grad = _logp_and_grad(swapped, point)
     want, want_grad = _logp_and_grad(build_model(second, spec), point)
     assert np.isfinite(got)
@@ -74,7 +79,7 @@ def test_fixed_phi_stays_fixed_under_data_inputs(cohorts) -> None:
         v.name for v in swapped.free_RVs
     }
     with swapped:
-        pm.set_data(model_inputs(model_data(second, spec)))
+        pm.set_data(_inputs(model_data(second, spec)))
     point = _moved_point(swapped, seed=1)
     np.testing.assert_allclose(
         _logp_and_grad(swapped, point)[0],
@@ -86,7 +91,7 @@ def test_fixed_phi_stays_fixed_under_data_inputs(cohorts) -> None:
 def test_only_the_observed_row_indices_change_length(cohorts) -> None:
     first = cohorts[0]
     spec = _spec("selection")
-    a, b = (model_inputs(model_data(c, spec)) for c in cohorts)
+    a, b = (_inputs(model_data(c, spec)) for c in cohorts)
     assert set(a) == set(b)
     for name in a:
         if name not in VARIABLE_INPUTS:
@@ -109,7 +114,7 @@ def test_compiled_model_samples_a_swapped_cohort_as_if_compiled_for_it(cohorts) 
     the draws converge, and a cohort of another grid is refused by name."""
     import arviz as az
 
-    from bayes_qct.modeling.sample import CompiledModel
+    from bayes_qct.modeling.compiled import CompiledModel
 
     first, second = cohorts
     spec = _spec("selection")
@@ -133,7 +138,7 @@ def test_data_inputs_with_baseline_covariates(cohorts) -> None:
     spec = spec_from_dict({"outcome": "offending", "covariates": ["age", "male"]})
     swapped = build_model(first, spec, data_inputs=True)
     with swapped:
-        pm.set_data(model_inputs(model_data(second, spec)))
+        pm.set_data(_inputs(model_data(second, spec)))
     point = _moved_point(swapped, seed=2)
     got, grad = _logp_and_grad(swapped, point)
     want, want_grad = _logp_and_grad(build_model(second, spec), point)

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_qct.data.io import cohort_from_frame
-from bayes_qct.estimands.contrasts import (
+from bayes_qct.labels import DIFFERENCE, NO_DATA
+from bayes_qct.modeling.designs.person_wave_estimands import (
     CONTRAST_COLUMNS,
-    DIFFERENCE,
     contrasts_table,
     estimand_draws,
-    summarise_draws,
 )
-from bayes_qct.estimands.tables import missingness_patterns, observed_vs_model
+from bayes_qct.modeling.designs.person_wave_tables import missingness_patterns, observed_vs_model
+from bayes_qct.summaries import summarise
 
 WAVES = ["t1", "t2", "t3", "t4"]
 PEOPLE = [
@@ -46,19 +46,21 @@ def small_cohort():
     return cohort_from_frame(pd.DataFrame(rows), source="unit-test")
 
 
-def predictions(rate, prob_any, completed, chains=2, draws=3):
+def predictions(rate, prob_any, completed, chains=2, draws=3, observed=None):
     """Broadcast per-row values to (chain, draw, row) like predict() returns."""
     shape = (chains, draws, len(rate))
 
     def full(values):
         return xr.DataArray(np.broadcast_to(values, shape).copy(), dims=("chain", "draw", "row"))
 
+    coords = {} if observed is None else {"observed": ("row", np.asarray(observed, bool))}
     return xr.Dataset(
         {
             "expected_rate": full(np.asarray(rate, float)),
             "prob_any": full(np.asarray(prob_any, float)),
             "completed": full(np.asarray(completed, float)),
-        }
+        },
+        coords=coords,
     )
 
 
@@ -151,8 +153,7 @@ def test_row_count_mismatch_is_refused():
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(-50, 50), min_size=2, max_size=200), st.sampled_from([0.5, 0.9, 0.95]))
 def test_summarise_draws_interval_is_equal_tailed(values, prob):
-    draws = xr.DataArray(np.asarray(values).reshape(1, -1), dims=("chain", "draw"))
-    stats = summarise_draws(draws, ci_prob=prob)
+    stats = summarise(np.asarray(values).reshape(1, -1), ci_prob=prob)
     arr = np.asarray(values)
     assert stats["lower"] <= stats["upper"]
     assert stats["lower"] == pytest.approx(np.quantile(arr, (1 - prob) / 2))
@@ -199,3 +200,29 @@ def test_standardised_levels_average_over_the_whole_cohort():
     assert cell(table, "expected_days", "voluntary", "t2")["mean"] == pytest.approx(9.0)
     assert cell(table, "expected_days", "all", "t2")["mean"] == pytest.approx(3.0)
     assert cell(table, "any_days", DIFFERENCE, "t1")["mean"] == pytest.approx(0.7)
+
+
+def test_a_cell_with_no_observed_interview_is_marked_prior_only():
+    """A wave no one was interviewed at is estimated from the priors alone: say so."""
+    cohort = small_cohort()
+    n = len(cohort.data)
+    wave = cohort.data["wave"].astype(str).to_numpy()
+    status = cohort.data["legal_status"].astype(str).to_numpy()
+    observed = cohort.data["offending_days"].notna().to_numpy() & (wave != "t4")
+    observed &= ~((status == "voluntary") & (wave == "t3"))
+    rng = np.random.default_rng(2)
+    preds = predictions(rng.uniform(0.1, 0.5, n), np.full(n, 0.5), np.zeros(n), observed=observed)
+    table = contrasts_table(
+        estimand_draws(preds, cohort), outcome="offending", model="m", missingness="mar"
+    )
+    t4 = table[table["wave"] == "t4"]
+    assert (t4["note"] == NO_DATA).all() and (t4["n_observed"] == 0).all()
+    # voluntary t3 has no data: its level, its reduction and every difference with it
+    t3 = table[table["wave"] == "t3"].set_index(["quantity", "legal_status"])
+    assert t3.loc[("expected_days", "voluntary"), "note"] == NO_DATA
+    assert t3.loc[("reduction_difference", DIFFERENCE), "note"] == NO_DATA
+    assert t3.loc[("expected_days", "QCT"), "note"] == ""
+    assert t3.loc[("expected_days", "QCT"), "n_observed"] == 1
+    assert t3.loc[("expected_days", "all"), "note"] == ""
+    t2 = table[table["wave"] == "t2"]
+    assert (t2["note"] == "").all()

@@ -16,8 +16,12 @@ from bayes_qct.estimands.diagnostics import (
     diagnose,
     parameter_summary,
 )
-from bayes_qct.estimands.ppc import PPC_COLUMNS, PRIOR_STATISTICS, predictive_checks
-from bayes_qct.estimands.tables import LATENT_VARIANCE, icc_table
+from bayes_qct.estimands.ppc import PPC_COLUMNS, predictive_checks
+from bayes_qct.modeling.designs import get_design
+from bayes_qct.modeling.designs.person_wave_tables import LATENT_VARIANCE, icc_table
+
+STATISTICS = get_design("person-wave").check_statistics()
+PRIOR_STATISTICS = get_design("person-wave").check_statistics(prior=True)
 
 
 def idata_from(posterior, *, diverging=None, energy=None, chains=4, draws=500, seed=0):
@@ -83,7 +87,7 @@ def test_predictive_checks_columns_and_calibration():
     p = np.where(status == "QCT", 0.2, 0.5)
     observed = rng.binomial(30, p)
     replicated = rng.binomial(30, p, size=(300, n))
-    table = predictive_checks(replicated, observed, status, wave)
+    table = predictive_checks(replicated, observed, status, wave, statistics=STATISTICS)
     assert list(table.columns) == list(PPC_COLUMNS)
     assert set(table["statistic"]) == {"share_zero", "share_thirty", "mean", "variance"}
     assert len(table) == 4 * 3 * 4

@@ -13,11 +13,33 @@ import pytest
 import xarray as xr
 
 from bayes_qct.errors import BadInputError, RefusedOverwriteError
-from bayes_qct.estimands.contrasts import CONTRAST_COLUMNS
 from bayes_qct.estimands.diagnostics import diagnose, parameter_summary
-from bayes_qct.modeling import fitfolder as ff
+from bayes_qct.fitting import fitfolder as ff
+from bayes_qct.fitting import listing
+from bayes_qct.fitting.record import FitKey, FitRecord
+from bayes_qct.modeling.designs.person_wave_estimands import CONTRAST_COLUMNS
+from bayes_qct.modeling.spec import spec_from_dict
 
-SPEC = {"name": "default", "outcome": "offending", "sampler": {"draws": 1000, "seed": 1}}
+RAW = {"name": "default", "outcome": "offending", "sampler": {"draws": 1000, "seed": 1}}
+SPEC = spec_from_dict(RAW)
+
+
+def record_of(key, spec=SPEC):
+    return FitRecord(
+        key=key,
+        outcome="offending",
+        model="default",
+        design=spec.design,
+        likelihood=spec.likelihood,
+        missingness={"mechanism": "mar", "kind": "mechanism", "summary": "-"},
+        data={"label": "unit test data"},
+        spec=spec.to_dict(),
+        spec_source=spec.source,
+        spec_overridden=[],
+        seed=spec.sampler.seed,
+        sampler={},
+        versions={},
+    )
 
 
 def fake_idata(seed=0):
@@ -63,21 +85,14 @@ def write(folder, key, *, force=False, seed=0):
     idata = fake_idata(seed)
     summary = parameter_summary(idata)
     diagnostics = diagnose(idata, summary)
-    info = {
-        "key": key,
-        "spec": SPEC,
-        "outcome": "offending",
-        "model": "default",
-        "data": {"label": "unit test data"},
-        "missingness": {"mechanism": "mar"},
-        "diagnostics": diagnostics.to_dict(),
-    }
+    record = record_of(key)
+    record.set_diagnostics(diagnostics)
     return ff.write_fit_folder(
         folder,
         idata=idata,
         summary=summary,
         contrasts=fake_contrasts(),
-        info=info,
+        record=record,
         tables={"ppc": pd.DataFrame({"statistic": ["mean"], "observed": [1.0]})},
         formula="offending_days | trials(days_at_liberty) ~ legal_status * wave",
         force=force,
@@ -85,9 +100,8 @@ def write(folder, key, *, force=False, seed=0):
 
 
 def key(**changes):
-    base = ff.fit_key(data_sha256="a" * 64, spec_fingerprint="f1")
-    base.update(changes)
-    return base
+    values = {"data_sha256": "a" * 64, "posterior_fingerprint": "p1", "spec_fingerprint": "f1"}
+    return FitKey(**{**values, **changes})
 
 
 def test_write_and_load_roundtrip(tmp_path):
@@ -132,7 +146,7 @@ def test_decide_new_reuse_refuse_force(tmp_path):
     assert ff.decide(folder, key(), SPEC, force=False) == "reuse"
     assert ff.decide(folder, key(), SPEC, force=True) == "refit"
 
-    changed_spec = {**SPEC, "sampler": {"draws": 500, "seed": 1}}
+    changed_spec = spec_from_dict({**RAW, "sampler": {"draws": 500, "seed": 1}})
     with pytest.raises(RefusedOverwriteError, match=r"spec\.sampler\.draws: 1000 -> 500") as err:
         ff.decide(folder, key(spec_fingerprint="f2"), changed_spec, force=False)
     assert err.value.exit_code == 4
@@ -169,7 +183,7 @@ def test_matching_prior_check_is_kept_on_refit(tmp_path):
     folder = tmp_path / "fit"
     prior = xr.DataTree.from_dict({"prior": xr.Dataset({"b0": ("draw", np.zeros(3))})})
     table = pd.DataFrame({"statistic": ["share_zero"]})
-    ff.write_prior_folder(folder, prior=prior, table=table, info={"key": key()}, force=False)
+    ff.write_prior_folder(folder, prior=prior, table=table, record=record_of(key()), force=False)
     assert ff.decide(folder, key(), SPEC, force=False) == "new"
     write(folder, key())
     assert (folder / "prior" / "prior.json").exists()
@@ -192,3 +206,45 @@ def test_load_fit_imports_no_sampler(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_fit_record_reads_back_into_its_spec(tmp_path):
+    from bayes_qct.modeling.spec import load_spec
+
+    spec = load_spec("offending", overrides={"missingness": "selection", "phi": -1.0})
+    record = record_of(key(), spec)
+    record.spec_overridden = [list(item) for item in spec.overridden]
+    record.spec_source = spec.source
+    again = FitRecord.from_dict(json.loads(ff.to_json(record.to_dict())))
+    assert again.model_spec() == spec
+    assert again.key == record.key
+    folder = write(tmp_path / "fit", key())
+    assert ff.load_fit(folder).spec == SPEC
+
+
+def test_list_fits_names_outcome_mechanism_and_verdict(tmp_path):
+    write(tmp_path / "offending" / "default", key())
+    write(tmp_path / "offending" / "other", key(spec_fingerprint="f9"), seed=1)
+    (tmp_path / "offending" / ".default.tmp").mkdir()  # a write in progress is skipped
+    table = listing.fits_table(tmp_path)
+    assert list(table["folder"]) == [
+        str(tmp_path / "offending" / "default"),
+        str(tmp_path / "offending" / "other"),
+    ]
+    assert set(table["outcome"]) == {"offending"} and set(table["missingness"]) == {"mar"}
+    assert set(table["verdict"]) <= {"converged", "NOT CONVERGED"}
+
+
+def test_find_posterior_matches_the_posterior_key_only(tmp_path):
+    folder = write(tmp_path / "fit", key())
+    assert listing.find_posterior(key(spec_fingerprint="other"), [folder]) == folder
+    assert listing.find_posterior(key(posterior_fingerprint="p2"), [folder]) is None
+    assert listing.find_posterior(key(data_sha256="b" * 64), [folder]) is None
+
+
+def test_posterior_nc_opens_in_arviz_with_list_attributes(tmp_path):
+    folder = write(tmp_path / "fit", key())
+    tree = ff.open_posterior(folder)
+    sample_dims = tree["posterior"].attrs.get("sample_dims")
+    assert sample_dims is None or list(sample_dims) == ["chain", "draw"]
+    assert az.summary(tree, var_names=["b0"]).shape[0] == 1

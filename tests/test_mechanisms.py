@@ -1,4 +1,4 @@
-"""Shared-parameter, pattern-mixture and the paper's handlings as registry entries (issue 6)."""
+"""Shared-parameter, pattern-mixture and the paper's handlings as registry entries."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from scipy import stats
 from scipy.special import expit
 
 from bayes_qct.constants import HANDLINGS, MECHANISMS, WAVES
-from bayes_qct.modeling import all_mechanisms as am
+from bayes_qct.fitting import mechanisms as am
 from bayes_qct.modeling.build import build_model, model_data
 from bayes_qct.modeling.missingness import MECHANISMS as REGISTRY
-from bayes_qct.modeling.missingness import get_mechanism, missed_followup
+from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.predict import predict
 from bayes_qct.modeling.spec import load_spec, spec_from_dict
 from tests.conftest_model import fake_posterior as shared_fake_posterior
@@ -57,7 +57,7 @@ def test_every_contract_name_is_registered() -> None:
     assert {get_mechanism(n).kind for n in MECHANISMS} == {"mechanism"}
     assert "lambda" in _spec("shared-parameter").priors
     fixed = _spec("shared-parameter", **{"lambda": -0.5})
-    assert "lambda" not in fixed.priors and fixed.lambda_ == -0.5
+    assert "lambda" not in fixed.priors and fixed.mechanism_params == {"lambda": -0.5}
     assert "lambda = -0.5" in fixed.formula()
     assert "rounded to whole days" in _spec("mean-imputation").formula()
     label = load_spec("offending", overrides={"missingness": "shared-parameter", "lambda": 0.5})
@@ -124,7 +124,7 @@ def test_pattern_mixture_delta_zero_is_mar_and_delta_shifts_missed_waves(cohort)
     shifted = predict(
         post, cohort, _spec("pattern-mixture", delta=1.0), rng=np.random.default_rng(5)
     )
-    missed = missed_followup(data)
+    missed = data.missed_dropout_rows()
     assert missed.sum() > 5 and (~data.observed & (data.wave == 0)).sum() == 2
     keep = ~missed
     np.testing.assert_array_equal(
@@ -183,7 +183,7 @@ def _wide(cohort, column="offending_days"):
 
 def test_complete_case_keeps_completers_only(cohort) -> None:
     spec = _spec("complete-case")
-    handled = get_mechanism("complete-case").prepare(cohort, spec)
+    handled = get_mechanism("complete-case").prepare(cohort, "offending")
     before, after = _wide(cohort), _wide(handled)
     completers = before.notna().all(axis=1)
     assert 0 < completers.sum() < len(before)
@@ -194,7 +194,7 @@ def test_complete_case_keeps_completers_only(cohort) -> None:
 
 
 def test_locf_fills_follow_up_waves_from_last_observation(cohort) -> None:
-    handled = get_mechanism("locf").prepare(cohort, _spec("locf"))
+    handled = get_mechanism("locf").prepare(cohort, "offending")
     before, after = _wide(cohort), _wide(handled)
     expected_fills = 0
     for pid, row in before.iterrows():
@@ -214,7 +214,7 @@ def test_locf_fills_follow_up_waves_from_last_observation(cohort) -> None:
 
 
 def test_mean_imputation_fills_whole_days(cohort) -> None:
-    handled = get_mechanism("mean-imputation").prepare(cohort, _spec("mean-imputation"))
+    handled = get_mechanism("mean-imputation").prepare(cohort, "offending")
     before = cohort.data["offending_days"]
     after = handled.data["offending_days"]
     assert after.notna().all()
@@ -260,40 +260,59 @@ def _fake_contrasts(shift: float) -> pd.DataFrame:
 
 
 def test_run_all_mechanisms_tabulates_each_fit(cohort, monkeypatch, tmp_path) -> None:
-    from bayes_qct import api
-    from bayes_qct.modeling.fitfolder import FitResult
+    from types import SimpleNamespace
+
+    from bayes_qct.estimands.diagnostics import Diagnostics
+    from bayes_qct.reporting.text import comparison_text
 
     seen = []
+    failed = Diagnostics(0, 400, 1.02, "b0", 380.0, "b0", 500.0, "b0", 0.9, ("r_hat 1.020",))
+    passed = Diagnostics(0, 400, 1.004, "b0", 900.0, "b0", 900.0, "b0", 0.9)
 
-    def fake_fit(cohort_, spec, *, root, force, progress):
+    def fake_fit(cohort_, spec, *, folder, sampler, force, root, progress):
         seen.append((spec.missingness, spec.model_label()))
-        shift = 0.01 * len(seen)
-        return FitResult(
-            folder=Path(root) / spec.outcome / spec.model_label(),
-            info={"divergences": 0, "max_r_hat": 1.004},
-            summary=pd.DataFrame(),
-            contrasts=_fake_contrasts(shift),
-            diagnostics=None,
+        return SimpleNamespace(
+            folder=folder,
+            reused=False,
+            posterior_from=None,
+            diagnostics=failed if spec.missingness == "complete-case" else passed,
+            contrasts=_fake_contrasts(0.01 * len(seen)),
         )
 
-    monkeypatch.setattr(api, "fit", fake_fit)
-    table = am.run_all_mechanisms(cohort, "offending", overrides={"delta": 0.5}, root=tmp_path)
+    monkeypatch.setattr(am, "run_fit", fake_fit)
+    table = am.run_all_mechanisms(
+        cohort, "offending", sampler=None, overrides={"delta": 0.5}, root=tmp_path
+    )
     assert list(table["missingness"]) == list(am.ALL_MECHANISMS)
     assert dict(seen)["pattern-mixture"] == "default-pattern-mixture-delta0.5"
     assert dict(seen)["mar"] == "default"  # the spec's own mechanism: its plain folder
     assert table.loc[0, "reduction[QCT]"] == pytest.approx(1.51)
     assert table.loc[6, "expected_days[voluntary] upper"] == pytest.approx(8.07 + 1.1)
     assert list(table["kind"]).count("handling") == 3
-    text = am.format_comparison(table)
-    assert cohort.label in text and "+151% [+41, +161]" in text
+    assert list(table["parameter"]) == [
+        "-",
+        "phi estimated",
+        "lambda estimated",
+        "delta = 0.5",
+        "-",
+        "-",
+        "-",
+    ]
+    # every row carries its fit's verdict; a failed fit is named, not hidden
+    assert table.loc[4, "verdict"].startswith("NOT CONVERGED")
+    assert (table.drop(index=4)["verdict"] == "converged").all()
+    text = comparison_text(table)
+    assert cohort.label.split(" ")[0] in text and "+151% [+41, +161]" in text
+    assert "! complete-case: NOT CONVERGED: r_hat 1.020" in text
     lines = text.splitlines()
-    assert len(lines) == 2 + 2 * (1 + 1 + 2 + 7) + 3
-    assert sum(line.startswith(("complete-case*", "locf*")) for line in lines) == 4
-    assert list(table["parameter"]) == ["-", "phi est.", "lambda est.", "delta=0.5", "-", "-", "-"]
-    assert "delta=0.5" in text
-    # every table line fits an 80-column terminal (the data label may be longer)
-    wide = [line for line in lines if len(line) > 80 and not line.startswith("data:")]
-    assert not wide, wide
+    assert sum(line.lstrip("! ").startswith(("complete-case*", "locf*")) for line in lines) == 4
+    assert sum(line.startswith("!  complete-case*") for line in lines) == 2  # both blocks
+    assert "delta = 0.5" in text
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    path = am.write_comparison(table, tmp_path, "offending")
+    assert path == tmp_path / "offending" / "missingness.csv"
+    written = pd.read_csv(path)
+    assert list(written["verdict"]) == list(table["verdict"])
 
 
 # ----------------------------------------------------------------- recovery (bench/)
@@ -322,7 +341,7 @@ def test_recovery_report_replaces_only_its_section(tmp_path) -> None:
 
 
 def _fit_estimands(cohort, spec):
-    from bayes_qct.estimands.contrasts import estimand_draws
+    from bayes_qct.modeling.designs import get_design
     from bayes_qct.modeling.sample import sample_model
     from bayes_qct.modeling.spec import SamplerSettings
 
@@ -331,7 +350,7 @@ def _fit_estimands(cohort, spec):
     assert int(idata["sample_stats"]["diverging"].sum()) <= 3
     post = idata["posterior"].to_dataset()
     preds = predict(post, cohort, spec, rng=np.random.default_rng(0))
-    return estimand_draws(preds, cohort)
+    return get_design(spec.design).estimand_draws(preds, cohort)
 
 
 @pytest.mark.slow
@@ -356,7 +375,8 @@ def test_mechanism_recovers_its_own_simulated_truth(mechanism, dropout, delta, s
 
     df, truth = simulate(n_participants=157, dropout=dropout, delta=delta, seed=seed)
     cohort = cohort_from_frame(df, source=f"simulated {dropout}")
-    draws = _fit_estimands(cohort, _spec(mechanism, delta=delta))
+    own = {"delta": delta} if mechanism == "pattern-mixture" else {}
+    draws = _fit_estimands(cohort, _spec(mechanism, **own))
     for row in truth["estimands"]:
         if row["outcome"] != "offending" or row["wave"] != "t4":
             continue

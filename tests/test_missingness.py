@@ -138,20 +138,17 @@ def test_registry_names_follow_the_contract() -> None:
     assert {"mar", "selection"} <= set(MECHANISMS)
     with pytest.raises(KeyError, match="expected one of"):
         get_mechanism("telepathy")
-    assert "phi" in get_mechanism("selection").default_priors(phi=None)
-    assert "phi" not in get_mechanism("selection").default_priors(phi=0.5)
+    assert "phi" in get_mechanism("selection").default_priors({"phi": None})
+    assert "phi" not in get_mechanism("selection").default_priors({"phi": 0.5})
 
 
 def test_family_pmfs_sum_to_one_and_vanish_beyond_n() -> None:
     rng = np.random.default_rng(4)
     n = np.array([0.0, 1.0, 7.0, 30.0])
     for family in FAMILIES.values():
-        extra = [
-            rng.normal(size=4) if name == "z_wave" else np.full(4, 8.0)
-            for name in family.param_dims
-            if name in ("z_wave", "kappa")
-        ]
-        pmf = family.pmf(n, rng.normal(size=4), *extra)
+        extra = [rng.normal(size=4)] if family.has_zero_part else []
+        extra += [np.full(4, 8.0)] if "kappa" in family.param_dims else []
+        pmf = family.pmf(n, rng.normal(size=4), *extra, k_max=30)
         assert np.allclose(pmf.sum(axis=-1), 1.0, atol=1e-10), family.name
         for i, ni in enumerate(n):
             assert np.all(pmf[i, int(ni) + 1 :] == 0.0)

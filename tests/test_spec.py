@@ -34,7 +34,7 @@ def test_overrides_name_the_folder_and_change_fingerprint() -> None:
     assert bb.model_label() == "default-beta-binomial"
     assert "kappa" in bb.priors and "z_wave" not in bb.priors
     fixed = load_spec("offending", overrides={"missingness": "selection", "phi": -1.0})
-    assert fixed.phi == -1.0 and "phi" not in fixed.priors
+    assert fixed.mechanism_params == {"phi": -1.0} and "phi" not in fixed.priors
     assert fixed.model_label() == "default-selection-phi-1"
 
 
@@ -126,3 +126,82 @@ def test_to_dict_round_trips_and_formula_mentions_choices() -> None:
     assert "beta_cov" in data["priors"]
     assert "drug_use_days" in spec.formula() and "phi estimated" in spec.formula()
     assert spec.model_label() == "default-selection-covariatesage"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"missingness": "selection"},
+        {"missingness": "selection", "phi": -1.5, "draws": 300},
+        {"missingness": "pattern-mixture", "delta_qct": -1.0},
+        {"missingness": "shared-parameter", "lambda": 0.5, "likelihood": "beta-binomial"},
+        {"covariates": ["age"], "priors": {"b0": {"sigma": 2.0}}},
+        {"missingness": "locf"},
+    ],
+)
+def test_to_dict_reads_back_into_an_equal_spec(overrides) -> None:
+    spec = load_spec("offending", overrides=overrides)
+    again = spec_from_dict(spec.to_dict(), source=spec.source, overridden=spec.overridden)
+    assert again == spec
+    assert again.fingerprint() == spec.fingerprint()
+
+
+def test_mechanism_parameters_are_declared_and_resolved() -> None:
+    pm = load_spec("offending", overrides={"missingness": "pattern-mixture", "delta": -1.0})
+    assert pm.mechanism_params == {"delta": -1.0, "delta_qct": -1.0, "delta_voluntary": -1.0}
+    one = load_spec("offending", overrides={"missingness": "pattern-mixture", "delta_qct": -2.0})
+    assert one.mechanism_params == {"delta": 0.0, "delta_qct": -2.0, "delta_voluntary": 0.0}
+    assert "QCT -2" in one.formula() and one.model_label().endswith("delta_qct-2")
+    assert load_spec("offending").mechanism_params == {}
+    sel = load_spec("offending", overrides={"missingness": "selection"})
+    assert sel.mechanism_params == {"phi": None} and "phi estimated" in sel.formula()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "option", "owner"),
+    [
+        ({"phi": -1.0}, "--phi", "selection"),
+        ({"missingness": "selection", "lambda": 1.0}, "--lambda", "shared-parameter"),
+        ({"missingness": "selection", "delta": 1.0}, "--delta", "pattern-mixture"),
+    ],
+)
+def test_an_option_the_mechanism_lacks_is_refused_naming_its_owner(
+    overrides, option, owner
+) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec("offending", overrides=overrides)
+    message = str(info.value)
+    assert option in message and owner in message and "command line" in message
+    assert "offending.toml" not in message  # the flag, not the file, is to blame
+
+
+def test_a_bad_missingness_flag_is_blamed_on_the_flag() -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec("offending", overrides={"missingness": "magic"})
+    message = str(info.value)
+    assert "--missingness" in message and "command line" in message
+    assert "offending.toml" not in message
+
+
+def test_a_file_parameter_of_another_mechanism_is_refused(tmp_path) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text('outcome = "offending"\n[missingness]\nmechanism = "mar"\nphi = -1.0\n')
+    with pytest.raises(SpecError, match="parameter of selection"):
+        load_spec(path)
+    # choosing the mechanism on the command line drops the file's parameters of another
+    spec = load_spec(path, overrides={"missingness": "pattern-mixture"})
+    assert spec.mechanism_params["delta"] == 0.0
+
+
+def test_posterior_fingerprint_separates_post_processing() -> None:
+    mar = load_spec("offending")
+    pm = load_spec("offending", overrides={"missingness": "pattern-mixture", "delta": -1.0})
+    assert pm.posterior_fingerprint() == mar.posterior_fingerprint()
+    assert pm.fingerprint() != mar.fingerprint()
+    sel = load_spec("offending", overrides={"missingness": "selection", "phi": -1.0})
+    sel2 = load_spec("offending", overrides={"missingness": "selection", "phi": -2.0})
+    assert sel.posterior_fingerprint() != sel2.posterior_fingerprint()
+    assert sel.posterior_fingerprint() != mar.posterior_fingerprint()
+    seeded = load_spec("offending", overrides={"seed": 5})
+    assert seeded.posterior_fingerprint() != mar.posterior_fingerprint()

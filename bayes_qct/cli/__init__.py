@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bayes_qct import __version__
 from bayes_qct.cli import audit, check, compare, data, fit, report, sensitivity, simulate
+from bayes_qct.constants import TOOLKIT_VERSION as __version__
 
 app = typer.Typer(
     name="bayes-qct",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from bayes_qct.cli._common import console, handle_errors, setup_logging
-from bayes_qct.constants import OUTCOMES
+from bayes_qct.cli._common import console, err_console, handle_errors, setup_logging
 from bayes_qct.errors import BadInputError, Problem
+from bayes_qct.modeling.designs import outcome_designs
 
 app = typer.Typer(
     help="Rank likelihood families by leave-one-participant-out expected log predictive "
@@ -58,16 +58,22 @@ def compare(
     if ctx.invoked_subcommand is not None:
         return
     setup_logging(verbose)
-    if outcome not in OUTCOMES:
+    if outcome not in outcome_designs():
         raise BadInputError(
             Problem(
-                "<command line>",
+                "command line",
                 f"unknown outcome {outcome!r}",
                 column="OUTCOME",
-                expected=" or ".join(OUTCOMES),
+                expected=" or ".join(outcome_designs()),
             )
         )
-    from bayes_qct.estimands.compare import run_comparison
+    from bayes_qct.api import load_cohort
+    from bayes_qct.fitting.families import run_comparison
+    from bayes_qct.modeling.sample import sample_model
+    from bayes_qct.reporting.text import ranking_text
+
+    def say(message: str) -> None:
+        err_console.print(message, highlight=False, markup=False)
 
     overrides = {
         k: v
@@ -81,39 +87,16 @@ def compare(
         if v is not None
     }
     result, path = run_comparison(
+        load_cohort(data, mapping=mapping),
         outcome,
         [f.strip() for f in families.split(",") if f.strip()],
-        data=data,
-        mapping=mapping,
+        sampler=sample_model,
         model=model,
         overrides=overrides,
         kfold=kfold or None,
         out=out,
         force=force,
+        report=say,
     )
-    console.print(
-        f"Likelihood families for {outcome}, ranked by leave-one-participant-out elpd\n"
-        f"data: {result.label}",
-        highlight=False,
-    )
-    shown = result.table[
-        [
-            "rank",
-            "family",
-            "elpd",
-            "se",
-            "elpd_diff",
-            "dse",
-            "method",
-            "pareto_k_above",
-            "max_pareto_k",
-        ]
-    ]
-    console.print(
-        shown.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
-        highlight=False,
-        soft_wrap=True,
-    )
-    for note in result.notes:
-        console.print(f"- {note}", highlight=False)
-    console.print(f"written: {path}", highlight=False)
+    console.print(ranking_text(result), highlight=False, markup=False)
+    say(f"written: {path}")

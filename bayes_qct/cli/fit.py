@@ -1,17 +1,17 @@
-"""The `bayes-qct fit` command: fit an outcome's model, or reuse an unchanged fit."""
+"""The `bayes-qct fit` command: fit an outcome's model, or reuse what exists."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from bayes_qct.cli._common import console, err_console, handle_errors, setup_logging
-from bayes_qct.constants import EXIT_DIAGNOSTICS, LEGAL_STATUSES, OUTCOMES, WAVES
+from bayes_qct.cli._options import with_mechanism_options
+from bayes_qct.constants import EXIT_DIAGNOSTICS
 from bayes_qct.errors import BadInputError, Problem
+from bayes_qct.modeling.designs import outcome_designs
 
 app = typer.Typer(
     help="Fit the hierarchical model of an outcome (offending, drug-use) and write its "
@@ -19,111 +19,53 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DIFF = f"{LEGAL_STATUSES[0]}-{LEGAL_STATUSES[1]}"
-CAVEAT = (
-    "QCT-voluntary is an adjusted comparison (legal status was not randomised), not a causal "
-    "effect; the t1 window is the 30 days before arrest for QCT but before admission for "
-    "voluntary clients, which inflates QCT reductions (regression to the mean)."
-)
-# (quantity, legal statuses shown, format)
-_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("expected_days", (*LEGAL_STATUSES, DIFF), "days"),
-    ("full_data_mean", LEGAL_STATUSES, "days"),
-    ("reduction", LEGAL_STATUSES, "pct"),
-    ("reduction_difference", (DIFF,), "pct"),
-    ("any_days", (*LEGAL_STATUSES, DIFF), "pct"),
-)
 
-
-def _fmt(value: float, kind: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{100 * value:.0f}%" if kind == "pct" else f"{value:.1f}"
-
-
-def contrasts_rich_table(contrasts: Any, heading: str) -> Table:
-    """Compact table: estimand x group rows, waves as columns, mean [95% ETI] (P>0)."""
-    table = Table(title=heading, title_justify="left", caption=CAVEAT, caption_justify="left")
-    table.add_column("estimand", no_wrap=True)
-    table.add_column("group", no_wrap=True)
-    for wave in WAVES:
-        table.add_column(wave, justify="right")
-    for quantity, groups, kind in _ROWS:
-        for group in groups:
-            cells = []
-            for wave in WAVES:
-                row = contrasts[
-                    (contrasts["quantity"] == quantity)
-                    & (contrasts["legal_status"] == group)
-                    & (contrasts["wave"] == wave)
-                ]
-                if row.empty:
-                    cells.append("")
-                    continue
-                r = row.iloc[0]
-                text = (
-                    f"{_fmt(r['mean'], kind)} [{_fmt(r['lower'], kind)}, {_fmt(r['upper'], kind)}]"
-                )
-                if not math.isnan(r["prob_positive"]):
-                    text += f" P>0 {r['prob_positive']:.2f}"
-                cells.append(text)
-            table.add_row(quantity, group, *cells)
-    return table
-
-
-def prior_rich_table(checks: Any, heading: str) -> Table:
-    """Prior predictive statistics (all participants) by wave: mean [95% ETI] (observed)."""
-    table = Table(title=heading, title_justify="left")
-    table.add_column("statistic (all participants)")
-    for wave in WAVES:
-        table.add_column(wave, justify="right")
-    subset = checks[checks["legal_status"] == "all"]
-    for statistic in subset["statistic"].unique():
-        cells = []
-        for wave in WAVES:
-            row = subset[(subset["statistic"] == statistic) & (subset["wave"] == wave)]
-            if row.empty:
-                cells.append("")
-                continue
-            r = row.iloc[0]
-            cells.append(
-                f"{r['replicated_mean']:.2f} [{r['replicated_lower']:.2f}, "
-                f"{r['replicated_upper']:.2f}] (obs {r['observed']:.2f})"
-            )
-        table.add_row(statistic, *cells)
-    return table
+def _say(message: str) -> None:
+    """Progress and notes go to stderr (results to stdout)."""
+    err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_result(result: Any, *, prior_only: bool) -> None:
-    if result.reused:
-        console.print(
-            f"[bold]Reusing[/] the unchanged fit in {result.folder} (made "
-            f"{result.info.get('created_at', '?')}); nothing was refitted.",
-            highlight=False,
-        )
+    from bayes_qct.reporting.text import contrasts_text, prior_check_text, wrap
+
     if prior_only:
-        heading = f"Prior predictive check: {_heading(result)}"
-        console.print(prior_rich_table(result.tables["prior_predictive"], heading))
-        console.print(f"Written to {result.folder}", highlight=False)
+        heading = f"Prior predictive check: {result.heading}"
+        text = prior_check_text(result.tables["prior_predictive"], heading)
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+        if result.reused:
+            _say(f"Reused the unchanged prior check in {result.folder}: nothing was drawn.")
+        else:
+            _say(f"Written to {result.folder}")
         return
-    console.print(contrasts_rich_table(result.contrasts, _heading(result)))
+    text = contrasts_text(result.contrasts, result.heading)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
     diagnostics = result.diagnostics
     if diagnostics is not None and diagnostics.ok:
-        console.print(f"[green]{diagnostics.verdict()}[/]", highlight=False)
+        console.print(wrap(diagnostics.verdict()), markup=False, highlight=False, soft_wrap=True)
     elif diagnostics is not None:
-        err_console.print(
-            f"[bold red on white] WARNING [/] [bold red]{diagnostics.verdict()}[/]\n"
-            "[red]Do not report these estimates before the sampler problems are fixed "
-            "(more tuning, a higher target_accept, or a reparametrised model).[/]",
-            highlight=False,
+        verdict = wrap(f"WARNING {diagnostics.verdict()}")
+        console.print(verdict, markup=False, highlight=False, soft_wrap=True)
+        _say(
+            "WARNING: do not report these estimates before the sampler problems are fixed "
+            "(more tuning, a higher target_accept, or a reparametrised model)."
         )
-    times = result.info.get("wall_times", {})
+    if result.reused:
+        _say(
+            f"Reused the unchanged fit in {result.folder} (made {result.record.created_at}): "
+            "nothing was sampled or written."
+        )
+        return
+    times = result.record.wall_times
+    if result.posterior_from:
+        _say(
+            f"Reused the posterior draws of {result.posterior_from} (the same posterior: "
+            f"{', '.join(result.spec.posterior_only_changes()) or 'no parameter'} only changes "
+            f"post-processing); post-processed and written to {result.folder} in "
+            f"{times.get('fit_total_s', float('nan')):.1f} s."
+        )
+        return
     timing = ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in times.items())
-    console.print(f"Written to {result.folder} ({timing})", highlight=False)
-
-
-def _heading(result: Any) -> str:
-    return result.heading
+    _say(f"Written to {result.folder} ({timing})")
 
 
 def _fit_all(
@@ -139,32 +81,32 @@ def _fit_all(
 ) -> None:
     """``--missingness all``: every mechanism and handling, one comparison table."""
     from bayes_qct.api import load_cohort
-    from bayes_qct.estimands.diagnostics import R_HAT_MAX
-    from bayes_qct.modeling.all_mechanisms import format_comparison, run_all_mechanisms
+    from bayes_qct.fitting.mechanisms import run_all_mechanisms, write_comparison
+    from bayes_qct.modeling.sample import sample_model
+    from bayes_qct.reporting.text import comparison_text
 
     cohort = load_cohort(data, mapping=mapping)
+    root = out if out is not None else Path("posterior")
     table = run_all_mechanisms(
         cohort,
         outcome,
+        sampler=sample_model,
         overrides={k: v for k, v in overrides.items() if k != "missingness"},
         force=force,
-        root=out if out is not None else "posterior",
+        root=root,
         model=model,
         progress=not quiet,
+        report=_say,
     )
-    console.print(format_comparison(table), highlight=False, markup=False)
-    failed = table[(table["divergences"] > 0) | ~(table["max_r_hat"] <= R_HAT_MAX)]
-    if len(failed):
-        err_console.print(
-            f"[bold red]WARNING: convergence checks failed for {', '.join(failed['missingness'])}; "
-            "see each fit folder's fit.json.[/]",
-            highlight=False,
-        )
-        if strict:
-            raise typer.Exit(EXIT_DIAGNOSTICS)
+    console.print(comparison_text(table), highlight=False, markup=False, soft_wrap=True)
+    _say(f"Written to {write_comparison(table, root, outcome)}")
+    failed = table[table["verdict"] != "converged"]
+    if len(failed) and strict:
+        raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
 @handle_errors
+@with_mechanism_options
 def fit(
     ctx: typer.Context,
     data: Path | None = typer.Option(
@@ -178,14 +120,10 @@ def fit(
     missingness: str | None = typer.Option(
         None,
         "--missingness",
-        help="Missing-data mechanism (mar, selection, ...), or `all`: one fit per mechanism "
-        "and handling, then their estimands side by side.",
+        help="Missing-data mechanism (mar, selection, shared-parameter, pattern-mixture) or "
+        "the paper's handling (complete-case, locf, mean-imputation), or `all`: one fit per "
+        "mechanism and handling, then their estimands side by side.",
     ),
-    phi: float | None = typer.Option(None, "--phi", help="Fix the selection model's phi."),
-    lam: float | None = typer.Option(
-        None, "--lambda", help="Fix the shared-parameter model's lambda."
-    ),
-    delta: float | None = typer.Option(None, "--delta", help="Pattern-mixture delta."),
     draws: int | None = typer.Option(None, "--draws", help="Draws per chain."),
     tune: int | None = typer.Option(None, "--tune", help="Warm-up iterations per chain."),
     chains: int | None = typer.Option(None, "--chains", help="Number of chains."),
@@ -197,7 +135,9 @@ def fit(
         help="Fit folder (default posterior/<outcome>/<model>/; with --missingness all, "
         "the root that replaces posterior/).",
     ),
-    force: bool = typer.Option(False, "--force", help="Overwrite a different existing fit."),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite a different existing fit; resample, reusing nothing."
+    ),
     strict: bool = typer.Option(
         False, "--strict", help="Exit with code 3 when convergence checks fail."
     ),
@@ -206,24 +146,26 @@ def fit(
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", help="Log progress to stderr."),
+    mechanism_params: dict[str, float] | None = None,
 ) -> None:
     """Fit the outcome's model; an unchanged re-run reuses the existing fit."""
     setup_logging(verbose)
     outcome = ctx.command.name
-    if outcome not in OUTCOMES:
+    if outcome not in outcome_designs():
         raise BadInputError(
-            Problem("<command line>", f"unknown outcome {outcome!r}", expected=" | ".join(OUTCOMES))
+            Problem(
+                "command line",
+                f"unknown outcome {outcome!r}",
+                expected=" | ".join(outcome_designs()),
+            )
         )
     from bayes_qct.api import fit as run_fit
-    from bayes_qct.api import load_cohort
-    from bayes_qct.modeling.spec import load_spec
+    from bayes_qct.api import load_cohort, load_spec
 
     overrides = {
         "likelihood": likelihood,
         "missingness": missingness,
-        "phi": phi,
-        "lambda": lam,
-        "delta": delta,
+        **(mechanism_params or {}),
         "sampler": sampler,
         "draws": draws,
         "tune": tune,
@@ -242,14 +184,14 @@ def fit(
         )
     cohort = load_cohort(data, mapping=mapping)
     for warning in cohort.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        _say(f"warning: {warning}")
     result = run_fit(cohort, spec, out=out, force=force, prior_only=prior_only, progress=not quiet)
     _print_result(result, prior_only=prior_only)
     if strict and result.diagnostics is not None and not result.diagnostics.ok:
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
-for _outcome in OUTCOMES:
+for _outcome in outcome_designs():
     app.command(
         _outcome,
         help=f"Fit the {_outcome} model (spec models/{_outcome}.toml, or --model FILE); "

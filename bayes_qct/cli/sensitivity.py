@@ -17,4 +17,4 @@ app = typer.Typer(
 def _main(ctx: typer.Context) -> None:
     """Run the group without a subcommand."""
     if ctx.invoked_subcommand is None:
-        not_built("sensitivity", "a later issue")
+        not_built("sensitivity", "a coming version")

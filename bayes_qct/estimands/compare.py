@@ -21,8 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from types import SimpleNamespace
 
 import arviz as az
 import numpy as np
@@ -32,8 +30,10 @@ from scipy.special import logsumexp
 
 from bayes_qct.constants import DIM_PARTICIPANT
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.modeling.build import linear_predictor, model_data
-from bayes_qct.modeling.likelihoods import NP, get_family
+from bayes_qct.modeling.build import prepared_data
+from bayes_qct.modeling.designs import get_design
+from bayes_qct.modeling.likelihoods import get_family
+from bayes_qct.modeling.ops import NP
 from bayes_qct.modeling.predict import parameter_values
 from bayes_qct.modeling.spec import ModelSpec
 
@@ -107,39 +107,36 @@ def participant_log_likelihood(
     xr.DataArray
         Dims (chain, draw, participant).
     """
+    design = get_design(spec.design)
     family = get_family(spec.likelihood)
-    data = model_data(cohort, spec)
+    _, data = prepared_data(cohort, spec)
     values = parameter_values(posterior, data, spec)
     n_samples = values["b0"].shape[0]
     values["v_participant"] = np.zeros((n_samples, len(data.coords[DIM_PARTICIPANT])))
     sigma = (posterior["sigma_participant"].stack(__sample__=("chain", "draw")).to_numpy()).astype(
         np.float64
     )
-    eta0 = linear_predictor(NP, values, data)[:, data.obs_rows]
+    eta0, params0 = design.outcome_predictors(NP, values, data, family)
     obs_participant = data.participant[data.obs_rows]
     ids = np.asarray(data.coords[DIM_PARTICIPANT])
     wanted = ids[np.unique(obs_participant)] if participants is None else np.asarray(participants)
     index = {pid: i for i, pid in enumerate(ids)}
     columns = np.array([index[p] for p in wanted])
-    # Indicator (observed rows x wanted participants) sums rows into participants.
-    member = (obs_participant[:, None] == columns[None, :]).astype(np.float64)
-
-    rows = SimpleNamespace(wave=data.wave[data.obs_rows], qct=data.qct[data.obs_rows])
-
-    y = data.y[data.obs_rows]
-    n = data.trials[data.obs_rows]
     # column of each observed row among the scored participants (-1: not scored)
     position = {c: j for j, c in enumerate(columns)}
     row_col = np.array([position.get(p, -1) for p in obs_participant])
     keep = row_col >= 0
-    eta0, y, n, row_col = eta0[:, keep], y[keep], n[keep], row_col[keep]
-    rows = SimpleNamespace(wave=rows.wave[keep], qct=rows.qct[keep])
-    member = member[keep]
+    rows = data.obs_rows[keep]
+    eta0 = eta0[:, rows]
+    zeta = params0[0][:, rows] if family.has_zero_part else None
+    y, n, row_col = data.y[rows], data.trials[rows], row_col[keep]
+    # Indicator (scored rows x scored participants) sums rows into participants.
+    member = (row_col[:, None] == np.arange(columns.size)[None, :]).astype(np.float64)
     log_norm = -0.5 * np.log(2.0 * np.pi)
 
     def log_f(z: np.ndarray) -> np.ndarray:  # z: (S, P) -> (S, P)
         eta = eta0 + sigma[:, None] * z[:, row_col]
-        params = family.row_values(NP, values, rows, eta)
+        params = family.row_values(NP, values, eta, zeta)
         return family.logp(NP, y, n, eta, *params) @ member + log_norm - 0.5 * z**2
 
     log_lik = _integrate_intercept(log_f, (n_samples, columns.size), n_nodes)
@@ -322,15 +319,6 @@ class ComparisonResult:
     notes: tuple[str, ...]
 
 
-def refit_posterior(cohort: Cohort, spec: ModelSpec) -> xr.Dataset:
-    """Fit a spec without writing anything and return the posterior (for K-fold)."""
-    from bayes_qct.modeling.build import build_model
-    from bayes_qct.modeling.sample import sample_model
-
-    idata, _times = sample_model(build_model(cohort, spec), spec.sampler, progress=False)
-    return idata["posterior"].to_dataset()
-
-
 def compare_families(
     cohort: Cohort,
     specs: list[ModelSpec],
@@ -338,7 +326,7 @@ def compare_families(
     *,
     kfold: int | None = 10,
     seed: int = 0,
-    fit_fn: FitFn = refit_posterior,
+    fit_fn: FitFn | None = None,
 ) -> ComparisonResult:
     """Score and rank fitted families by leave-one-participant-out elpd.
 
@@ -354,8 +342,10 @@ def compare_families(
     seed
         Seed of the fold assignment.
     fit_fn
-        How K-fold refits are made.
+        How K-fold refits are made (required unless ``kfold`` is ``None``).
     """
+    if kfold and fit_fn is None:
+        raise ValueError("K-fold needs a fit_fn that refits a spec on a cohort")
     scores = tuple(
         score_family(post, cohort, spec, fit_fn=fit_fn if kfold else None, k=kfold or 10, seed=seed)
         for spec, post in zip(specs, posteriors, strict=True)
@@ -382,46 +372,3 @@ def compare_families(
     return ComparisonResult(
         specs[0].outcome, cohort.label, rank_families(list(scores)), scores, tuple(notes)
     )
-
-
-def run_comparison(
-    outcome: str,
-    families: list[str],
-    *,
-    data: str | Path | None = None,
-    mapping: str | Path | None = None,
-    model: str | Path | None = None,
-    overrides: dict | None = None,
-    kfold: int | None = 10,
-    out: str | Path | None = None,
-    force: bool = False,
-    root: str | Path = "posterior",
-) -> tuple[ComparisonResult, Path]:
-    """Fit each family under MAR (reusing unchanged fit folders), rank, write the CSV."""
-    from bayes_qct.api import fit, load_cohort
-    from bayes_qct.modeling.spec import load_spec
-    from bayes_qct.outputs import atomic_write_csv
-
-    cohort = load_cohort(data, mapping=mapping)
-    specs, posteriors = [], []
-    for family in families:
-        spec = load_spec(
-            model or outcome,
-            overrides={**(overrides or {}), "likelihood": family, "missingness": "mar"},
-        )
-        result = fit(cohort, spec, force=force, progress=False, root=root)
-        specs.append(spec)
-        posteriors.append(result.idata["posterior"].to_dataset())
-    comparison = compare_families(
-        cohort, specs, posteriors, kfold=kfold, seed=specs[0].sampler.seed
-    )
-    path = Path(out) if out is not None else Path(root) / outcome / "compare.csv"
-    table = comparison.table.assign(outcome=outcome, data=cohort.label)
-    if (
-        path.exists()
-        and not force
-        and path.read_text() == table.to_csv(index=False, lineterminator="\n")
-    ):
-        return comparison, path
-    atomic_write_csv(path, table, force=force)  # a different ranking needs --force
-    return comparison, path

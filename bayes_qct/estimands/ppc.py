@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from bayes_qct.constants import CI_KIND, CI_PROB, LEGAL_STATUSES, MAX_DAYS, WAVES
+from bayes_qct.constants import CI_KIND, CI_PROB
+from bayes_qct.labels import ALL, GROUPS
 
 PPC_COLUMNS: tuple[str, ...] = (
     "check",
@@ -31,22 +32,12 @@ PPC_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``ppc.csv`` and ``prior_predictive.csv``."""
 
-GROUPS: tuple[str, ...] = (*LEGAL_STATUSES, "all")
-
 STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "share_zero": lambda y: (y == 0).mean(axis=-1),
-    "share_thirty": lambda y: (y == MAX_DAYS).mean(axis=-1),
     "mean": lambda y: y.mean(axis=-1),
     "variance": lambda y: y.var(axis=-1, ddof=1) if y.shape[-1] > 1 else np.zeros(y.shape[:-1]),
 }
-"""Statistic name -> function of counts along the last axis."""
-
-PRIOR_STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "share_in_0_30": lambda y: ((y >= 0) & (y <= MAX_DAYS)).mean(axis=-1),
-    "share_1_29": lambda y: ((y >= 1) & (y <= MAX_DAYS - 1)).mean(axis=-1),
-    **STATISTICS,
-}
-"""The prior check adds the share of counts in 0..30 and strictly between 0 and 30."""
+"""Default statistics (a design gives its own: the day counts add the share of 30s)."""
 
 
 def predictive_checks(
@@ -72,7 +63,8 @@ def predictive_checks(
     check
         ``posterior_predictive`` or ``prior_predictive`` (written in the ``check`` column).
     statistics
-        Statistic name -> function; default :data:`STATISTICS`.
+        Statistic name -> function of counts on the last axis (the design's
+        ``check_statistics``); default :data:`STATISTICS`.
     ci_prob
         Probability of the replicated statistic's equal-tailed interval.
 
@@ -90,8 +82,8 @@ def predictive_checks(
     rows = []
     for name, fn in statistics.items():
         for group in GROUPS:
-            in_group = np.ones(len(observed), bool) if group == "all" else legal_status == group
-            for w in WAVES:
+            in_group = np.ones(len(observed), bool) if group == ALL else legal_status == group
+            for w in sorted(set(wave.tolist())):
                 mask = in_group & (wave == w)
                 n = int(mask.sum())
                 if n == 0:

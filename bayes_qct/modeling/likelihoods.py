@@ -1,12 +1,19 @@
-"""Likelihood families for bounded day counts (trials = days at liberty), as a registry.
+"""Likelihood families for bounded counts (k successes of n trials), as a registry.
 
-Each family's log-probability is written once against a tiny array namespace
-(:data:`PT` for the PyMC model, :data:`NP` for predictions from posterior draws), so the
-model that is sampled and the predictions computed from its draws cannot drift apart.
-Every ``logp(ops, k, n, eta, *row_params)`` is elementwise with broadcasting and valid for
-any ``k`` in 0..30: ``-inf`` where ``k > n`` (so a grid over 0..30 can be summed out).
+Each family's log-probability is written once against the array namespace of
+:mod:`bayes_qct.modeling.ops` (``PT`` for the PyMC model, ``NP`` for predictions from
+posterior draws), so the model that is sampled and the predictions computed from its
+draws cannot drift apart. Every ``logp(ops, k, n, eta, *row_params)`` is elementwise with
+broadcasting and valid for any ``k`` in 0..k_max: ``-inf`` where ``k > n`` (so a grid
+over 0..k_max can be summed out). ``k_max`` is the design's largest count (30 days for
+the day counts, 1 for a binary outcome); nothing here assumes a value.
 Counts and trials are float64 throughout (an integer constant in a PyTensor expression
 can become int8 and its ``gammaln`` float32).
+
+A family with a zero part (zero inflation, hurdle) takes its logit ``zeta`` from the
+design (which terms it has is the design's business); the family only says what prior
+an intercept-like and an effect-like zero-part parameter get by default
+(:attr:`Family.zero_priors`).
 """
 
 from __future__ import annotations
@@ -16,81 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pytensor.tensor as pt
 from scipy import special
 
-from bayes_qct.constants import MAX_DAYS
+from bayes_qct.modeling.ops import NP, Ops, log_sigmoid
 from bayes_qct.modeling.priors import PriorTable
-
-# --------------------------------------------------------------------------- array ops
-
-
-@dataclass(frozen=True)
-class Ops:
-    """The handful of array functions the families need, for one backend."""
-
-    take: Callable[[Any, Any], Any]  # x[..., idx]
-    col: Callable[[Any], Any]  # per-draw scalar -> broadcastable against rows
-    zeros_like: Callable[[Any], Any]
-    where: Callable[..., Any]
-    log: Callable[[Any], Any]
-    exp: Callable[[Any], Any]
-    softplus: Callable[[Any], Any]
-    gammaln: Callable[[Any], Any]
-    logaddexp: Callable[[Any, Any], Any]
-    log1mexp: Callable[[Any], Any]
-    minimum: Callable[[Any, Any], Any]
-    maximum: Callable[[Any, Any], Any]
-    as_float: Callable[[Any], Any]
-    eq: Callable[[Any, Any], Any]
-
-
-def _np_log1mexp(x: Any) -> Any:
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        return np.where(x > -np.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
-
-
-NP = Ops(
-    take=lambda x, idx: np.take(x, idx, axis=-1),
-    col=lambda x: np.asarray(x, dtype=np.float64)[..., None],
-    zeros_like=np.zeros_like,
-    where=np.where,
-    log=np.log,
-    exp=np.exp,
-    softplus=lambda x: np.logaddexp(0.0, x),
-    gammaln=special.gammaln,
-    logaddexp=np.logaddexp,
-    log1mexp=_np_log1mexp,
-    minimum=np.minimum,
-    maximum=np.maximum,
-    as_float=lambda x: np.asarray(x, dtype=np.float64),
-    eq=np.equal,
-)
-"""NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
-
-PT = Ops(
-    take=lambda x, idx: x[idx],
-    col=lambda x: x,
-    zeros_like=pt.zeros_like,
-    where=pt.where,
-    log=pt.log,
-    exp=pt.exp,
-    softplus=pt.softplus,
-    gammaln=pt.gammaln,
-    logaddexp=pt.logaddexp,
-    log1mexp=pt.log1mexp,
-    minimum=pt.minimum,
-    maximum=pt.maximum,
-    as_float=lambda x: pt.cast(pt.as_tensor_variable(x), "float64"),
-    eq=pt.eq,
-)
-"""PyTensor backend: rows are the only axis."""
-
-
-def log_sigmoid(ops: Ops, x: Any) -> Any:
-    """``log(sigmoid(x))``, stable for large ``|x|``."""
-    return -ops.softplus(-x)
 
 
 def _lchoose(ops: Ops, n: Any, k: Any) -> Any:
@@ -200,40 +136,31 @@ def _bb_p0(n: Any, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     return np.exp(_beta_binomial_core(NP, np.zeros_like(eta), np.asarray(n, float), eta, kappa))
 
 
-def _mean_plain(eta: np.ndarray, *_: Any, n: Any = MAX_DAYS) -> np.ndarray:
+def _mean_plain(eta: np.ndarray, *_: Any, n: Any) -> np.ndarray:
     return _sigmoid(eta)
 
 
-def _mean_zi(eta: np.ndarray, zeta: np.ndarray, *_: Any, n: Any = MAX_DAYS) -> np.ndarray:
+def _mean_zi(eta: np.ndarray, zeta: np.ndarray, *_: Any, n: Any) -> np.ndarray:
     return (1.0 - _sigmoid(zeta)) * _sigmoid(eta)
 
 
-def _mean_hurdle(eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray, *, n: Any = MAX_DAYS):
+def _mean_hurdle(eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray, *, n: Any):
     n = np.maximum(np.asarray(n, float), 1.0)
     return (1.0 - _sigmoid(zeta)) * _sigmoid(eta) / (1.0 - _bb_p0(n, eta, kappa))
 
 
-# ---------------------------------------------------------------- row parameters
-
-
-def _zeta_rows(ops: Ops, values: Mapping[str, Any], rows: Any, eta: Any) -> Any:
-    return ops.take(values["z_wave"], rows.wave) + ops.col(values["z_qct"]) * rows.qct
-
-
-def _kappa_rows(ops: Ops, values: Mapping[str, Any], rows: Any, eta: Any) -> Any:
-    return ops.col(values["kappa"]) + ops.zeros_like(eta)
-
+# ------------------------------------------------------------------- default priors
 
 ZERO_PRIORS: PriorTable = {
-    # P(structural zero) by wave: N(-1, 1.5) on the logit scale centres it near 27%
-    # with 95% between 1% and 90%.
-    "z_wave": {"dist": "normal", "mu": -1.0, "sigma": 1.5},
-    "z_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    # P(structural zero): N(-1, 1.5) on the logit scale centres it near 27% with 95%
+    # between 1% and 90%; effects on it N(0, 1).
+    "intercept": {"dist": "normal", "mu": -1.0, "sigma": 1.5},
+    "effect": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
 }
 HURDLE_PRIORS: PriorTable = {
-    # P(zero) by wave (all zeros, not only structural ones): centred at one half.
-    "z_wave": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
-    "z_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    # P(zero) (all zeros, not only structural ones): centred at one half.
+    "intercept": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
+    "effect": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
 }
 KAPPA_PRIORS: PriorTable = {
     # Beta-binomial precision alpha + beta: mean 20, 95% within about (2.4, 56); small
@@ -244,21 +171,22 @@ KAPPA_PRIORS: PriorTable = {
 
 @dataclass(frozen=True)
 class Family:
-    """A likelihood family for day counts with trials = days at liberty.
+    """A likelihood family for bounded counts (trials = days at liberty, or 1).
 
     Attributes
     ----------
     name
         Registry key (as in specs and ``--likelihood``).
     param_dims
-        Family parameters (prior table names) -> dim name (``None`` for a scalar).
+        The family's own parameters (prior table names) -> dim name (``None``: scalar).
     default_priors
-        Default prior of each family parameter.
-    row_params
-        Builders of the row-level distribution parameters after ``eta``, each
-        ``f(ops, values, rows, eta)``, in the order ``logp`` takes them.
+        Default prior of each of the family's own parameters.
+    zero_priors
+        ``None`` for a family without a zero part; else the default prior of the design's
+        zero-part parameters by role (``intercept``, ``effect``).
     logp
-        ``logp(ops, k, n, eta, *row_params)``: elementwise log pmf, ``-inf`` for ``k > n``.
+        ``logp(ops, k, n, eta, *row_params)``: elementwise log pmf, ``-inf`` for ``k > n``;
+        ``row_params`` are ``zeta`` (zero part, if any) then ``kappa`` (if any).
     mean
         NumPy ``mean(eta, *row_params, n=...)`` -> E[y / n].
     """
@@ -266,17 +194,33 @@ class Family:
     name: str
     param_dims: Mapping[str, str | None]
     default_priors: PriorTable
-    row_params: tuple[Callable[..., Any], ...]
+    zero_priors: PriorTable | None
     logp: Callable[..., Any]
     mean: Callable[..., np.ndarray]
 
-    def row_values(self, ops: Ops, values: Mapping[str, Any], rows: Any, eta: Any) -> tuple:
-        """Row-level distribution parameters (after ``eta``) from parameter values."""
-        return tuple(f(ops, values, rows, eta) for f in self.row_params)
+    @property
+    def has_zero_part(self) -> bool:
+        """True for the zero-inflated and hurdle families."""
+        return self.zero_priors is not None
 
-    def pmf(self, n: Any, eta: np.ndarray, *row_params: np.ndarray) -> np.ndarray:
-        """Probabilities over k = 0..30 (a new last axis); zero beyond each row's n."""
-        k = np.arange(MAX_DAYS + 1, dtype=np.float64)
+    def row_values(self, ops: Ops, values: Mapping[str, Any], eta: Any, zeta: Any = None) -> tuple:
+        """Row-level distribution parameters after ``eta``, in the order ``logp`` takes them.
+
+        ``zeta`` is the zero part's logit per row (from the design) for a family that has
+        one; the precision ``kappa`` is a scalar broadcast over the rows.
+        """
+        out = []
+        if self.has_zero_part:
+            if zeta is None:
+                raise ValueError(f"family {self.name!r} needs the zero part's logit")
+            out.append(zeta)
+        if "kappa" in self.param_dims:
+            out.append(ops.col(values["kappa"]) + ops.zeros_like(eta))
+        return tuple(out)
+
+    def pmf(self, n: Any, eta: np.ndarray, *row_params: np.ndarray, k_max: int) -> np.ndarray:
+        """Probabilities over k = 0..k_max (a new last axis); zero beyond each row's n."""
+        k = np.arange(k_max + 1, dtype=np.float64)
         expand = [np.asarray(p)[..., None] for p in (eta, *row_params)]
         n = np.asarray(n, dtype=np.float64)[..., None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -289,36 +233,26 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "binomial": Family("binomial", {}, {}, (), binomial_logp, _mean_plain),
+    "binomial": Family("binomial", {}, {}, None, binomial_logp, _mean_plain),
     "beta-binomial": Family(
-        "beta-binomial",
-        {"kappa": None},
-        KAPPA_PRIORS,
-        (_kappa_rows,),
-        beta_binomial_logp,
-        _mean_plain,
+        "beta-binomial", {"kappa": None}, KAPPA_PRIORS, None, beta_binomial_logp, _mean_plain
     ),
     "zero-inflated-binomial": Family(
-        "zero-inflated-binomial",
-        {"z_wave": "wave", "z_qct": None},
-        ZERO_PRIORS,
-        (_zeta_rows,),
-        zib_logp,
-        _mean_zi,
+        "zero-inflated-binomial", {}, {}, ZERO_PRIORS, zib_logp, _mean_zi
     ),
     "zero-inflated-beta-binomial": Family(
         "zero-inflated-beta-binomial",
-        {"z_wave": "wave", "z_qct": None, "kappa": None},
-        {**ZERO_PRIORS, **KAPPA_PRIORS},
-        (_zeta_rows, _kappa_rows),
+        {"kappa": None},
+        KAPPA_PRIORS,
+        ZERO_PRIORS,
         zibb_logp,
         _mean_zi,
     ),
     "hurdle-beta-binomial": Family(
         "hurdle-beta-binomial",
-        {"z_wave": "wave", "z_qct": None, "kappa": None},
-        {**HURDLE_PRIORS, **KAPPA_PRIORS},
-        (_zeta_rows, _kappa_rows),
+        {"kappa": None},
+        KAPPA_PRIORS,
+        HURDLE_PRIORS,
         hurdle_bb_logp,
         _mean_hurdle,
     ),

@@ -1,376 +1,282 @@
-"""Missing-data mechanisms as a registry: how the outcome's likelihood meets dropout.
+"""Missing-data mechanisms as a registry: each entry owns its parameters and its terms.
 
-A mechanism adds the observed-data likelihood terms to the model being built (always the
-outcome ``y`` on observed rows; selection and shared-parameter models also the response
-indicator ``r``), names its own default priors, and tells
-:func:`bayes_qct.modeling.predict.predict` how a missing count's distribution differs
-from the outcome model's (``missing_log_weight``) or how its mean is shifted
-(``eta_shift``, for pattern-mixture). The paper's data handlings are entries too: their
-``prepare`` transforms the cohort (complete case, LOCF, mean imputation) and the MAR
-model is fitted on the result, so the estimands show what each handling does.
+A :class:`Mechanism` declares its parameters (:class:`Parameter`: name, default prior,
+default fixed value, and whether the parameter changes the posterior or only the
+post-processing); spec validation, the fit-folder label, the formula text, default
+priors, provenance and the command line's options are all derived from that
+declaration. Its dropout log-likelihood (:mod:`bayes_qct.modeling.dropout`) is one
+function used by the default build, the compile-once build and NumPy code on posterior
+draws. The paper's data handlings are entries too: their ``prepare`` transforms the
+cohort (complete case, LOCF, mean imputation) and the MAR model is fitted on the result,
+so the estimands show what each handling does.
 
-Registered (DATA_CONTRACT §4):
+Registered (data contract, names):
 
 ``mar``               likelihood on the observed rows; missing counts from the outcome model.
-``selection``         logit P(r_it = 1) = psi_wave[t] + psi_qct QCT_i + phi y_it / n_it;
-                      a missing y_it is summed out exactly over 0..n.
-``shared-parameter``  logit P(r_it = 1) = psi_wave[t] + psi_qct QCT_i + lambda v_i, with
-                      v_i the participant's latent level (``v_participant``); given v_i the
-                      missing counts follow the outcome model.
-``pattern-mixture``   the MAR likelihood; a missed follow-up wave's count (and expected
-                      rate) comes from the MAR model with its logit mean shifted by
-                      ``delta`` (delta = 0 is MAR).
-``complete-case``, ``locf``, ``mean-imputation``: data handlings (see :func:`prepare_handling`).
+``selection``         logit P(r = 1) = eta_r + phi y / n; a missing y summed out exactly.
+``shared-parameter``  logit P(r = 1) = eta_r + lambda level_i (the participant's latent
+                      level); given it the missing counts follow the outcome model.
+``pattern-mixture``   the MAR posterior; a missed wave's count (and expected rate) comes
+                      from the MAR model with its logit mean shifted by delta (per legal
+                      status with ``delta_qct`` / ``delta_voluntary``). delta = 0 is MAR.
+``complete-case``, ``locf``, ``mean-imputation``: data handlings (:func:`prepare_handling`).
 
-The indicator is "the outcome was observed" (DATA_CONTRACT §4). Dropout is modelled for
-the follow-up waves t2..t4 only; an intake (t1) outcome that is missing is treated as
-missing at random under every mechanism (predicted from the outcome model alone). The
-dropout submodels have wave and legal-status terms; no site term (with about 16
-participants per site, site-level dropout rates are not estimable with any precision).
+The indicator is "the outcome was observed" (item nonresponse included). Which rows the
+dropout model describes, and the terms of ``eta_r``, are the design's; rows outside it
+(the intake wave of the day-count design) are missing at random under every mechanism.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
 
-from bayes_qct.constants import DIM_OBS, MAX_DAYS
-from bayes_qct.modeling.likelihoods import NP, PT, Family, Ops, log_sigmoid
-from bayes_qct.modeling.priors import PriorTable, make_prior
+from bayes_qct.constants import LEGAL_STATUSES, WAVES
+from bayes_qct.modeling.dropout import (
+    selection_loglik,
+    selection_missing_weight,
+    shared_parameter_loglik,
+)
+from bayes_qct.modeling.priors import PriorTable
 
 if TYPE_CHECKING:
     from bayes_qct.data.cohort import Cohort
-    from bayes_qct.modeling.build import ModelData
-    from bayes_qct.modeling.spec import ModelSpec
 
-DIM_DROPOUT = "dropout_row"
+POSTERIOR = "posterior"
+POSTPROCESSING = "postprocessing"
 
 
 @dataclass(frozen=True)
-class ModelTerms:
-    """What the builder hands a mechanism: data, the family and the row-level predictors.
+class Parameter:
+    """A mechanism's parameter, as the spec, the CLI and the fit record see it.
 
     Attributes
     ----------
-    data
-        The NumPy design (:class:`bayes_qct.modeling.build.ModelData`).
-    spec, family, priors
-        The resolved spec, its family and prior table.
-    eta
-        Logit of the binomial mean for every cohort row (PyTensor vector).
-    row_params
-        The family's further row-level parameters (each a vector over all rows).
-    tensors
-        The model's ``pm.Data`` containers by name (``y_filled``, ``trials``, ...).
-    extra
-        Other latent terms a mechanism may use (``v_participant`` for shared-parameter).
+    name
+        Spec key (``[missingness] phi = ...``) and option (``--phi``).
+    description
+        One line for ``--help`` and the formula text.
+    affects
+        ``posterior`` (a change needs new draws, or reweighted ones) or
+        ``postprocessing`` (the same posterior, other predictions: never resamples).
+    default
+        The value when the spec does not give one; ``None`` means estimated under
+        ``prior`` (posterior parameters) or "take the value of ``falls_back_to``".
+    prior
+        Default prior when estimated (``None``: the parameter is never estimated).
+    falls_back_to
+        Another parameter whose value this one takes when not given (per-group deltas).
     """
 
-    data: ModelData
-    spec: ModelSpec
-    family: Family
-    priors: PriorTable
-    eta: Any
-    row_params: tuple[Any, ...]
-    tensors: Mapping[str, Any]
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    name: str
+    description: str
+    affects: str
+    default: float | None = None
+    prior: Mapping[str, Any] | None = None
+    falls_back_to: str | None = None
+
+    @property
+    def estimable(self) -> bool:
+        """True when leaving it unset means "estimate it under its prior"."""
+        return self.prior is not None
 
 
-def add_observed_y(terms: ModelTerms) -> Any:
-    """Add the outcome likelihood on the rows where it was observed (``y``, dims obs)."""
-    family = terms.family
-    obs = terms.data.obs_rows
-    params = [terms.eta[obs], *(p[obs] for p in terms.row_params)]
-    # Trials and counts enter as constants (not pm.Data) so that PyTensor folds the
-    # gammaln terms of the binomial coefficients at compile time.
-    n_obs = pt.as_tensor_variable(terms.data.trials[obs])
+@dataclass(frozen=True)
+class Mechanism:
+    """A missing-data mechanism (or, via ``prepare``, a data handling).
 
-    def logp(value: Any, *dist_params: Any) -> Any:
-        *rest, n = dist_params
-        return family.logp(PT, value, n, *rest)
+    Attributes
+    ----------
+    name
+        Registry key (data contract names).
+    description
+        One line for listings and the formula.
+    parameters
+        Declared parameters (:class:`Parameter`), in order.
+    kind
+        ``mechanism`` (a model of dropout) or ``handling`` (a data handling).
+    dropout_loglik
+        ``f(ops, DropoutInputs) -> (seen_ll, missing_ll)`` for a mechanism with a
+        response model (the design's dropout predictor and priors come with it);
+        ``None``: the missing outcomes are ignorable given the outcome model.
+    needs_level
+        The response model uses the participant's latent level (a design without one
+        cannot take this mechanism).
+    missing_log_weight
+        NumPy ``f(params, eta_r, n, k_max) -> log weight`` over k multiplying the outcome
+        pmf of a missing dropout row (``None``: the outcome model alone).
+    eta_shift
+        NumPy ``f(params, missed, status) -> shift`` of the logit mean per row, given which
+        rows are missed dropout rows and each row's legal status (pattern-mixture).
+    prepare
+        ``f(cohort, outcome) -> cohort`` applied before building (complete case, LOCF...).
+    samples_as
+        The mechanism whose posterior this one's equals (pattern-mixture: ``mar``); fits
+        of the two share draws and differ only in post-processing.
+    formula
+        ``f(params, outcome_text, dropout_terms) -> str``: the dropout part of the formula.
+    """
 
-    def random(*dist_params: Any, rng: np.random.Generator, size: Any = None) -> np.ndarray:
-        *rest, n = dist_params
-        return draw_counts(family, n, *rest, rng=rng, size=size)
+    name: str
+    description: str
+    parameters: tuple[Parameter, ...] = ()
+    kind: str = "mechanism"
+    dropout_loglik: Callable[..., tuple[Any, Any]] | None = None
+    needs_level: bool = False
+    missing_log_weight: Callable[..., np.ndarray] | None = None
+    eta_shift: Callable[..., np.ndarray] | None = None
+    prepare: Callable[[Cohort, str], Cohort] | None = None
+    samples_as: str | None = None
+    formula: Callable[[Mapping[str, float | None], str, str], str] | None = None
 
-    return pm.CustomDist(
-        "y", *params, n_obs, logp=logp, random=random, observed=terms.data.y[obs], dims=DIM_OBS
-    )
+    def parameter(self, name: str) -> Parameter:
+        """Return the declared parameter ``name`` (KeyError when the mechanism has none)."""
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the declared parameters, in order."""
+        return tuple(p.name for p in self.parameters)
+
+    def resolve(self, given: Mapping[str, float | None]) -> dict[str, float | None]:
+        """Every declared parameter's value: given, else its default (fall-backs applied)."""
+        values = {p.name: given.get(p.name, p.default) for p in self.parameters}
+        for p in self.parameters:
+            if values[p.name] is None and p.falls_back_to is not None:
+                values[p.name] = values[p.falls_back_to]
+        return values
+
+    def posterior_values(self, values: Mapping[str, float | None]) -> dict[str, float | None]:
+        """Return the parameters that shape the posterior (None = estimated)."""
+        return {p.name: values.get(p.name) for p in self.parameters if p.affects == POSTERIOR}
+
+    def default_priors(self, values: Mapping[str, float | None]) -> PriorTable:
+        """Priors of the estimated parameters (a fixed parameter has none)."""
+        return {
+            p.name: dict(p.prior)
+            for p in self.parameters
+            if p.estimable and values.get(p.name) is None
+        }
+
+    @property
+    def models_dropout(self) -> bool:
+        """True when the mechanism adds a response model (and its parameters)."""
+        return self.dropout_loglik is not None
 
 
-def draw_counts(
-    family: Family, n: Any, *params: Any, rng: np.random.Generator, size: Any = None
-) -> np.ndarray:
-    """Draw counts from a family by inverse CDF over 0..30 (float64, for CustomDist)."""
-    arrays = np.broadcast_arrays(np.asarray(n, float), *(np.asarray(p, float) for p in params))
-    if size is not None:
-        arrays = [np.broadcast_to(a, size) for a in arrays]
-    pmf = family.pmf(arrays[0], *arrays[1:])
-    return sample_from_pmf(pmf, rng)
-
-
-def sample_from_pmf(pmf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per leading index from pmfs over 0..K on the last axis (float64)."""
-    cdf = np.cumsum(pmf, axis=-1)
-    u = rng.random((*cdf.shape[:-1], 1)) * cdf[..., -1:]
-    return np.minimum((cdf < u).sum(axis=-1), pmf.shape[-1] - 1).astype(np.float64)
-
-
-# ------------------------------------------------------------------------------ MAR
-
-
-def _no_priors(**fixed: float | None) -> PriorTable:
-    return {}
-
-
-def _mar_terms(terms: ModelTerms) -> None:
-    add_observed_y(terms)
+def parameter_text(name: str, value: float | None) -> str:
+    """``phi estimated`` or ``phi = -1`` (for formulas and comparison tables)."""
+    return f"{name} estimated" if value is None else f"{name} = {value:g}"
 
 
 # ------------------------------------------------------------------------ selection
 
-
-def _dropout_priors() -> PriorTable:
-    return {
-        # Response at follow-up ran at 60-70%: logit about 0.5, 95% within 5%..97%.
-        "psi_wave": {"dist": "normal", "mu": 0.5, "sigma": 1.5},
-        "psi_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-    }
-
-
-def _selection_priors(*, phi: float | None = None, **fixed: float | None) -> PriorTable:
-    table = _dropout_priors()
-    if phi is None:
-        # phi is identified only by the parametric form, so its prior matters. N(0, 1)
-        # keeps the odds ratio of being observed between a 30-day and a 0-day month within
-        # about 1/7..7 (95%), the range attrition studies of drug users report, and lets
-        # the data move it; wider priors let distributional misfit masquerade as MNAR.
-        table["phi"] = {"dist": "normal", "mu": 0.0, "sigma": 1.0}
-    return table
-
-
-def _dropout_logit(ops: Ops, values: Mapping[str, Any], data: ModelData, rows: Any) -> Any:
-    """psi_wave[t] + psi_qct * QCT for the given (follow-up) rows."""
-    wave = data.wave[rows] - 1
-    return ops.take(values["psi_wave"], wave) + ops.col(values["psi_qct"]) * data.qct[rows]
-
-
-def log_missing_grid(ops: Ops, eta_r: Any, phi: Any, n: Any) -> Any:
-    """Return log P(r = 0 | k) = log(1 - sigmoid(eta_r + phi k / n)) over k = 0..30."""
-    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
-    n1 = ops.maximum(n[..., None], 1.0)
-    return log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * k / n1))
-
-
-def selection_missing_term(
-    ops: Ops,
-    family: Family,
-    n: Any,
-    eta: Any,
-    row_params: tuple[Any, ...],
-    log_miss: Any,
-    log_choose: Any = None,
-) -> Any:
-    """Log sum_k p(k | n) P(r = 0 | k) over k = 0..30 (``-inf`` terms beyond n).
-
-    Row arguments have rows on their last axis; ``log_miss`` is
-    :func:`log_missing_grid` of the same rows (k on a new last axis). The (zero-inflated)
-    binomial takes a fast path when its log binomial coefficients are known: tabulated
-    here when ``n`` is data (NumPy), or given as ``log_choose`` when ``n`` is an input.
-    """
-    fast = log_choose is not None or isinstance(n, np.ndarray)
-    if family.name in _BINOMIAL_FAST and fast:
-        return _binomial_missing_term(ops, family.name, n, eta, row_params, log_miss, log_choose)
-    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
-    n_col = n[..., None]
-    log_pk = family.logp(ops, k, n_col, eta[..., None], *(p[..., None] for p in row_params))
-    return _logsumexp(ops, log_pk + log_miss)
-
-
-_BINOMIAL_FAST = ("binomial", "zero-inflated-binomial")
-
-
-def _logsumexp(ops: Ops, x: Any) -> Any:
-    if ops is PT:
-        return pt.logsumexp(x, axis=-1)
-    from scipy.special import logsumexp
-
-    return logsumexp(x, axis=-1)
-
-
-def log_choose_table(n: np.ndarray) -> np.ndarray:
-    """Tabulate log C(n, k) for k = 0..30 on a new last axis (``-inf`` where k > n), in NumPy."""
-    from scipy.special import gammaln
-
-    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)[..., None]
-    ks = np.minimum(k, n)
-    table = gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0)
-    return np.where(k <= n, table, -np.inf)
-
-
-def _binomial_missing_term(
-    ops: Ops,
-    name: str,
-    n: Any,
-    eta: Any,
-    row_params: tuple[Any, ...],
-    log_miss: Any,
-    log_choose: Any = None,
-) -> Any:
-    """Sum out k for the (zero-inflated) binomial at the cost of one exp per k.
-
-    ``log Binomial(k | n, sigmoid(eta)) = log C(n, k) + k eta + n log sigmoid(-eta)``: the
-    binomial coefficients are a constant table (``n`` is data), the k-dependent part is
-    linear in ``eta`` and the rest is per row, so the grid needs no log-sigmoid per cell.
-    Zero inflation (structural zero with probability sigmoid(zeta)) adds
-    ``sigmoid(zeta) P(r = 0 | 0)`` outside the sum.
-    """
-    k = np.arange(MAX_DAYS + 1, dtype=np.float64)
-    if log_choose is None:
-        log_choose = log_choose_table(n)
-    grid = log_choose + k * eta[..., None] + log_miss
-    count = _logsumexp(ops, grid) + n * log_sigmoid(ops, -eta)
-    if name == "binomial":
-        return count
-    zeta = row_params[0]
-    return ops.logaddexp(log_sigmoid(ops, zeta) + log_miss[..., 0], log_sigmoid(ops, -zeta) + count)
-
-
-def _dropout_values(terms: ModelTerms, name: str, fixed: float | None) -> dict[str, Any]:
-    """psi_wave, psi_qct and the dependence parameter ``name`` (estimated or pm.Data)."""
-    values = {
-        "psi_wave": make_prior("psi_wave", terms.priors, dims="followup"),
-        "psi_qct": make_prior("psi_qct", terms.priors),
-    }
-    if fixed is None:
-        values[name] = make_prior(name, terms.priors)
-    else:
-        values[name] = pm.Data(name, np.float64(fixed))
-    return values
-
-
-def _selection_terms(terms: ModelTerms) -> None:
-    add_observed_y(terms)
-    data = terms.data
-    values = _dropout_values(terms, "phi", terms.spec.phi)
-    rows = data.dropout_rows
-    eta_r = _dropout_logit(PT, values, data, rows)
-    n = pt.as_tensor_variable(data.trials[rows])  # constants: gammaln folded at compile
-    y = pt.as_tensor_variable(data.y[rows])
-    log_r1 = log_sigmoid(PT, eta_r + values["phi"] * y / pt.maximum(n, 1.0))
-    miss = np.flatnonzero(~data.observed[rows])
-    log_r0 = pt.zeros_like(log_r1)
-    if miss.size:
-        # P(r = 0 | k) depends on a row only through (wave, status, n): compute it once
-        # per distinct combination (a handful) and gather, instead of once per row.
-        missing = rows[miss]
-        keys = np.stack([data.wave[missing], data.qct[missing], data.trials[missing]], axis=1)
-        groups, inverse = np.unique(keys, axis=0, return_inverse=True)
-        group_eta_r = (
-            values["psi_wave"][groups[:, 0].astype(np.int64) - 1] + values["psi_qct"] * groups[:, 1]
-        )
-        log_miss = log_missing_grid(PT, group_eta_r, values["phi"], groups[:, 2])
-        log_r0 = pt.set_subtensor(
-            log_r0[miss],
-            selection_missing_term(
-                PT,
-                terms.family,
-                data.trials[rows][miss],
-                terms.eta[missing],  # one gather (and one scatter in the gradient)
-                tuple(p[missing] for p in terms.row_params),
-                log_miss[inverse.ravel()],
-            ),
-        )
-    r = data.observed[rows].astype(np.float64)
-    pm.CustomDist(
-        "r",
-        log_r1,
-        log_r0,
-        logp=lambda value, a, b: pt.where(pt.gt(value, 0.5), a, b),
-        observed=r,
-        dims=DIM_DROPOUT,
-    )
+PHI = Parameter(
+    "phi",
+    "selection: dependence of P(observed) on the outcome's share of days (logit scale)",
+    POSTERIOR,
+    # phi is identified only by the parametric form, so its prior matters. N(0, 1)
+    # keeps the odds ratio of being observed between a 30-day and a 0-day month within
+    # about 1/7..7 (95%), the range attrition studies of drug users report, and lets the
+    # data move it; wider priors let distributional misfit masquerade as MNAR.
+    prior={"dist": "normal", "mu": 0.0, "sigma": 1.0},
+)
 
 
 def _selection_weight(
-    values: Mapping[str, Any], data: ModelData, rows: np.ndarray, k: np.ndarray
+    params: Mapping[str, Any], eta_r: np.ndarray, n: np.ndarray, k_max: int
 ) -> np.ndarray:
-    """Log P(r = 0 | k) for missing rows (draws x rows x k); 0 for intake rows (MAR)."""
-    follow = data.wave[rows] > 0
-    eta_r = _dropout_logit(NP, values, data, np.where(follow, rows, data.dropout_rows[0]))
-    weight = log_missing_grid(NP, eta_r, values["phi"], data.trials[rows])
-    return np.where(follow[:, None], weight, 0.0)
+    return selection_missing_weight(params, eta_r, n, k_max)
 
 
-def _selection_fixed(spec: ModelSpec) -> dict[str, float]:
-    return {} if spec.phi is None else {"phi": float(spec.phi)}
+def _selection_formula(values: Mapping[str, float | None], outcome: str, terms: str) -> str:
+    return f"observed ~ {terms} + phi * {outcome} ({parameter_text('phi', values['phi'])})"
 
 
 # ---------------------------------------------------------------- shared-parameter
 
-
-def _shared_priors(*, lam: float | None = None, **fixed: float | None) -> PriorTable:
-    table = _dropout_priors()
-    if lam is None:
-        # v_i is on the logit scale of the outcome (SD sigma_participant, about 1-2), so
-        # N(0, 1) keeps the odds ratio of being observed between people 1 SD apart
-        # within about 1/7..7 (95%), as phi's prior does for the selection model.
-        table["lambda"] = {"dist": "normal", "mu": 0.0, "sigma": 1.0}
-    return table
-
-
-def _shared_terms(terms: ModelTerms) -> None:
-    """``y`` on observed rows and ``r ~ Bernoulli(logit = psi + lambda v_i)`` (t2..t4).
-
-    Given v_i (a continuous parameter NUTS samples) the indicator does not depend on the
-    count, so nothing is summed out: r informs v_i, and v_i the missing counts.
-    """
-    add_observed_y(terms)
-    data = terms.data
-    values = _dropout_values(terms, "lambda", terms.spec.lambda_)
-    rows = data.dropout_rows
-    v = terms.extra["v_participant"]
-    logit = _dropout_logit(PT, values, data, rows) + values["lambda"] * v[data.participant[rows]]
-    pm.Bernoulli(
-        "r", logit_p=logit, observed=data.observed[rows].astype(np.int64), dims=DIM_DROPOUT
-    )
+LAMBDA = Parameter(
+    "lambda",
+    "shared-parameter: dependence of P(observed) on the participant's latent level",
+    POSTERIOR,
+    # the level is on the outcome's logit scale (SD sigma_participant, about 1-2), so
+    # N(0, 1) keeps the odds ratio of being observed between people 1 SD apart within
+    # about 1/7..7 (95%), as phi's prior does for the selection model.
+    prior={"dist": "normal", "mu": 0.0, "sigma": 1.0},
+)
 
 
-def _shared_fixed(spec: ModelSpec) -> dict[str, float]:
-    return {} if spec.lambda_ is None else {"lambda": float(spec.lambda_)}
+def _shared_formula(values: Mapping[str, float | None], outcome: str, terms: str) -> str:
+    lam = parameter_text("lambda", values["lambda"])
+    return f"observed ~ {terms} + lambda * v_participant ({lam})"
 
 
 # ----------------------------------------------------------------- pattern-mixture
 
+_QCT, _VOLUNTARY = LEGAL_STATUSES
+DELTAS = (
+    Parameter(
+        "delta",
+        "pattern-mixture: shift of the logit mean on missed waves (0 = MAR)",
+        POSTPROCESSING,
+        default=0.0,
+    ),
+    Parameter(
+        f"delta_{_QCT.lower()}",
+        f"pattern-mixture: delta for the {_QCT} group only (default: delta)",
+        POSTPROCESSING,
+        falls_back_to="delta",
+    ),
+    Parameter(
+        f"delta_{_VOLUNTARY.lower()}",
+        f"pattern-mixture: delta for the {_VOLUNTARY} group only (default: delta)",
+        POSTPROCESSING,
+        falls_back_to="delta",
+    ),
+)
 
-def missed_followup(data: ModelData) -> np.ndarray:
-    """Rows of follow-up waves (t2..t4) whose outcome was not observed (boolean, per row)."""
-    return ~data.observed & (data.wave > 0)
+
+def _pattern_shift(
+    params: Mapping[str, float | None], missed: np.ndarray, status: np.ndarray
+) -> np.ndarray:
+    """Each group's delta on the logit mean of missed dropout rows, 0 elsewhere (per row)."""
+    by_group = np.where(
+        status == _QCT, float(params[DELTAS[1].name]), float(params[DELTAS[2].name])
+    )
+    return np.where(missed, by_group, 0.0)
 
 
-def _pattern_shift(spec: ModelSpec, data: ModelData) -> np.ndarray:
-    """``delta`` on the logit mean of missed follow-up waves, 0 elsewhere (per row)."""
-    return np.where(missed_followup(data), float(spec.delta), 0.0)
+def _pattern_formula(values: Mapping[str, float | None], outcome: str, terms: str) -> str:
+    qct, vol = values[DELTAS[1].name], values[DELTAS[2].name]
+    if qct == vol:
+        return f"missed waves: logit mean + delta (delta = {qct:g})"
+    return f"missed waves: logit mean + delta ({_QCT} {qct:g}, {_VOLUNTARY} {vol:g})"
 
 
 # ------------------------------------------------------------------- data handlings
 
 HANDLING_OPTIONS: dict[str, dict[str, Any]] = {
-    "complete-case": {"waves": ("t1", "t2", "t3", "t4")},
-    "locf": {"waves": ("t2", "t3", "t4")},
-    "mean-imputation": {"waves": ("t1", "t2", "t3", "t4"), "by": "legal_status"},
+    "complete-case": {"waves": WAVES},
+    "locf": {"waves": WAVES[1:]},
+    "mean-imputation": {"waves": WAVES, "by": "legal_status"},
 }
 """How each handling is applied before the (MAR) model is fitted."""
 
+HANDLING_TEXT: dict[str, str] = {
+    "complete-case": "completers only (observed at all four waves)",
+    "locf": "last observation carried forward into t2..t4",
+    "mean-imputation": "missing values = observed wave mean by legal status, rounded to whole days",
+}
 
-def prepare_handling(name: str, cohort: Cohort, spec: ModelSpec) -> Cohort:
-    """Apply one of the paper's handlings to the spec's outcome; the table keeps its shape.
+
+def prepare_handling(name: str, cohort: Cohort, outcome: str) -> Cohort:
+    """Apply one of the paper's handlings to the outcome; the table keeps its shape.
 
     ``complete-case``
         Completers only: participants whose outcome was observed at all four waves keep
@@ -391,154 +297,64 @@ def prepare_handling(name: str, cohort: Cohort, spec: ModelSpec) -> Cohort:
         liberty, so the table stays one of day counts.
 
     Filled values are then treated as observed by the model (that is what the handlings
-    do); :func:`bayes_qct.frequentist.imputation` logs how many values each one filled
+    do); :mod:`bayes_qct.frequentist.imputation` logs how many values each one filled
     or set aside.
     """
     from bayes_qct.frequentist.imputation import HANDLING_FUNCTIONS
 
-    result = HANDLING_FUNCTIONS[name](cohort, spec.outcome, **HANDLING_OPTIONS[name])
+    result = HANDLING_FUNCTIONS[name](cohort, outcome, **HANDLING_OPTIONS[name])
     if result.cohort is None:  # pragma: no cover - a Cohort in gives a Cohort out
         raise TypeError("prepare_handling needs a Cohort")
     return result.cohort
 
 
-def _handling(name: str) -> Callable[[Cohort, ModelSpec], Cohort]:
-    def prepare(cohort: Cohort, spec: ModelSpec) -> Cohort:
-        return prepare_handling(name, cohort, spec)
+def _handling(name: str) -> Mechanism:
+    def prepare(cohort: Cohort, outcome: str) -> Cohort:
+        return prepare_handling(name, cohort, outcome)
 
-    prepare.__doc__ = f"Apply the {name} handling (see :func:`prepare_handling`)."
-    return prepare
+    def formula(values: Mapping[str, float | None], outcome: str, terms: str) -> str:
+        return f"fitted on handled data: {HANDLING_TEXT[name]}"
 
-
-# ------------------------------------------------- data as model inputs (compile once)
-#
-# With ``build_model(..., data_inputs=True)`` every per-cohort array is a ``pm.Data``
-# input, the rows that were (not) observed included, as index vectors whose length may
-# change from cohort to cohort; so one compiled logp serves every cohort with the same
-# participant x wave grid (the arrays are swapped with nutpie's ``with_data``). The
-# densities are those of the terms above (tested equal); the one price is that the
-# binomial coefficients are no longer folded at compile time. The observed-data terms
-# are ``pm.Potential`` ("y_loglik", "r_loglik"), so such a model has no pointwise
-# log-likelihood for LOO.
-
-
-def _input_y(terms: ModelTerms) -> None:
-    """Outcome log-likelihood summed over the observed rows (``obs_rows`` input)."""
-    t = terms.tensors
-    obs = t["obs_rows"]
-    params = (p[obs] for p in terms.row_params)
-    ll = terms.family.logp(PT, t["y_filled"][obs], t["trials"][obs], terms.eta[obs], *params)
-    pm.Potential("y_loglik", pt.sum(ll))
-
-
-def _selection_input_terms(terms: ModelTerms) -> None:
-    _input_y(terms)
-    data, t = terms.data, terms.tensors
-    values = _dropout_values(terms, "phi", terms.spec.phi)
-    seen = t["dropout_observed_rows"]
-    n = t["trials"][seen]
-    log_r1 = log_sigmoid(
-        PT,
-        _dropout_logit(PT, values, data, seen)
-        + values["phi"] * t["y_filled"][seen] / pt.maximum(n, 1.0),
+    return Mechanism(
+        name,
+        f"the paper's handling: {HANDLING_TEXT[name]}",
+        kind="handling",
+        prepare=prepare,
+        formula=formula,
     )
-    miss = t["dropout_missing_rows"]
-    n = t["trials"][miss]
-    log_miss = log_missing_grid(PT, _dropout_logit(PT, values, data, miss), values["phi"], n)
-    params = tuple(p[miss] for p in terms.row_params)
-    log_r0 = selection_missing_term(
-        PT, terms.family, n, terms.eta[miss], params, log_miss, t["log_choose"][miss]
-    )
-    pm.Potential("r_loglik", pt.sum(log_r1) + pt.sum(log_r0))
-
-
-def _shared_input_terms(terms: ModelTerms) -> None:
-    _input_y(terms)
-    data, t = terms.data, terms.tensors
-    values = _dropout_values(terms, "lambda", terms.spec.lambda_)
-    v = terms.extra["v_participant"]
-
-    def logit(rows: Any) -> Any:
-        return _dropout_logit(PT, values, data, rows) + values["lambda"] * v[data.participant[rows]]
-
-    seen, miss = t["dropout_observed_rows"], t["dropout_missing_rows"]
-    ll = pt.sum(log_sigmoid(PT, logit(seen))) + pt.sum(log_sigmoid(PT, -logit(miss)))
-    pm.Potential("r_loglik", ll)
 
 
 # ------------------------------------------------------------------------- registry
 
-
-@dataclass(frozen=True)
-class Mechanism:
-    """A missing-data mechanism (or, via ``prepare``, a data handling).
-
-    Attributes
-    ----------
-    name
-        Registry key (DATA_CONTRACT §4).
-    default_priors
-        ``f(phi=..., lam=...) -> PriorTable`` of the mechanism's own parameters (a
-        parameter the spec fixes gets no prior).
-    add_terms
-        Adds the likelihood terms to the model under construction (inside ``pm.Model``).
-    missing_log_weight
-        NumPy ``f(values, data, rows, k) -> log weight`` multiplying the outcome pmf of
-        missing rows (``None``: missing counts follow the outcome model).
-    fixed_values
-        Parameters the spec fixes rather than the posterior holds (``phi`` when fixed).
-    eta_shift
-        NumPy ``f(spec, data) -> shift`` of the logit mean per row (pattern-mixture).
-    prepare
-        Cohort transformation applied before building (complete case, LOCF, ...).
-    kind
-        ``mechanism`` (a model of dropout) or ``handling`` (a data handling).
-    add_input_terms
-        The same terms for a model whose data are inputs (``data_inputs=True``: fixed
-        grid, observed rows as index inputs); ``None`` where the mechanism has none.
-    """
-
-    name: str
-    default_priors: Callable[..., PriorTable]
-    add_terms: Callable[[ModelTerms], None]
-    missing_log_weight: Callable[..., np.ndarray] | None = None
-    fixed_values: Callable[[ModelSpec], dict[str, float]] = lambda spec: {}
-    eta_shift: Callable[..., np.ndarray] | None = None
-    prepare: Callable[[Cohort, ModelSpec], Cohort] | None = None
-    kind: str = "mechanism"
-    add_input_terms: Callable[[ModelTerms], None] | None = None
-
-
 MECHANISMS: dict[str, Mechanism] = {
-    "mar": Mechanism("mar", _no_priors, _mar_terms, add_input_terms=_input_y),
+    "mar": Mechanism("mar", "missing at random given the model"),
     "selection": Mechanism(
         "selection",
-        _selection_priors,
-        _selection_terms,
+        "selection model (MNAR): P(observed) depends on the unobserved count",
+        parameters=(PHI,),
+        dropout_loglik=selection_loglik,
         missing_log_weight=_selection_weight,
-        fixed_values=_selection_fixed,
-        add_input_terms=_selection_input_terms,
+        formula=_selection_formula,
     ),
     "shared-parameter": Mechanism(
         "shared-parameter",
-        _shared_priors,
-        _shared_terms,
-        fixed_values=_shared_fixed,
-        add_input_terms=_shared_input_terms,
+        "shared-parameter model (MNAR): P(observed) depends on the participant's level",
+        parameters=(LAMBDA,),
+        dropout_loglik=shared_parameter_loglik,
+        needs_level=True,
+        formula=_shared_formula,
     ),
     "pattern-mixture": Mechanism(
         "pattern-mixture",
-        _no_priors,
-        _mar_terms,
+        "pattern-mixture (delta adjustment of the MAR model on missed waves)",
+        parameters=DELTAS,
         eta_shift=_pattern_shift,
-        add_input_terms=_input_y,
+        samples_as="mar",
+        formula=_pattern_formula,
     ),
-    **{
-        name: Mechanism(name, _no_priors, _mar_terms, prepare=_handling(name), kind="handling")
-        for name in HANDLING_OPTIONS
-    },
+    **{name: _handling(name) for name in HANDLING_OPTIONS},
 }
-"""Registry of mechanisms and data handlings, by their DATA_CONTRACT §4 names."""
+"""Registry of mechanisms and data handlings, by their data-contract names."""
 
 
 def get_mechanism(name: str) -> Mechanism:
@@ -548,3 +364,12 @@ def get_mechanism(name: str) -> Mechanism:
     except KeyError:
         known = sorted(MECHANISMS)
         raise KeyError(f"unknown missingness mechanism {name!r}; expected one of {known}") from None
+
+
+def all_parameters() -> dict[str, tuple[Parameter, list[str]]]:
+    """Every declared parameter name -> (its declaration, the mechanisms that take it)."""
+    out: dict[str, tuple[Parameter, list[str]]] = {}
+    for mech in MECHANISMS.values():
+        for param in mech.parameters:
+            out.setdefault(param.name, (param, []))[1].append(mech.name)
+    return out

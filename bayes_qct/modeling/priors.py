@@ -2,8 +2,8 @@
 
 A prior is a small mapping ``{"dist": "normal", "mu": 0.0, "sigma": 1.0}``. The builder
 never chooses a prior itself: it asks :func:`make_prior` for the variable by name and the
-resolved table (family defaults, then mechanism defaults, then the user's overrides) says
-what it is.
+resolved table (the design's, family's and mechanism's defaults, then the user's
+overrides) says what it is.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import pymc as pm
 
 from bayes_qct.errors import Problem, SpecError
 
@@ -25,40 +23,27 @@ class PriorDist:
 
     params: tuple[str, ...]
     positive: tuple[str, ...]
-    build: Callable[..., Any]
+    pymc_name: str  # the PyMC distribution (imported only when a model is built)
     support: str  # "real" or "positive"
+
+    @property
+    def build(self) -> Callable[..., Any]:
+        """The PyMC distribution class."""
+        import pymc as pm
+
+        return getattr(pm, self.pymc_name)
 
 
 PRIOR_DISTS: dict[str, PriorDist] = {
-    "normal": PriorDist(("mu", "sigma"), ("sigma",), pm.Normal, "real"),
-    "studentt": PriorDist(("nu", "mu", "sigma"), ("nu", "sigma"), pm.StudentT, "real"),
-    "halfnormal": PriorDist(("sigma",), ("sigma",), pm.HalfNormal, "positive"),
-    "halfstudentt": PriorDist(("nu", "sigma"), ("nu", "sigma"), pm.HalfStudentT, "positive"),
-    "exponential": PriorDist(("lam",), ("lam",), pm.Exponential, "positive"),
-    "gamma": PriorDist(("alpha", "beta"), ("alpha", "beta"), pm.Gamma, "positive"),
-    "lognormal": PriorDist(("mu", "sigma"), ("sigma",), pm.LogNormal, "positive"),
+    "normal": PriorDist(("mu", "sigma"), ("sigma",), "Normal", "real"),
+    "studentt": PriorDist(("nu", "mu", "sigma"), ("nu", "sigma"), "StudentT", "real"),
+    "halfnormal": PriorDist(("sigma",), ("sigma",), "HalfNormal", "positive"),
+    "halfstudentt": PriorDist(("nu", "sigma"), ("nu", "sigma"), "HalfStudentT", "positive"),
+    "exponential": PriorDist(("lam",), ("lam",), "Exponential", "positive"),
+    "gamma": PriorDist(("alpha", "beta"), ("alpha", "beta"), "Gamma", "positive"),
+    "lognormal": PriorDist(("mu", "sigma"), ("sigma",), "LogNormal", "positive"),
 }
 """Registry of prior distributions a spec may name."""
-
-
-# Shared by every family: the logit-scale mean model. Offending / drug-use days at intake
-# average roughly 8-15 of 30 (logit about -1), so b0 ~ N(-1, 1.5) puts 95% of the baseline
-# rate between 1 and 26 days; wave and status effects of +-3 on the logit scale (a change
-# from 25 to 2 days) stay plausible under N(0, 1.5).
-BASE_PRIORS: PriorTable = {
-    "b0": {"dist": "normal", "mu": -1.0, "sigma": 1.5},
-    "b_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-    "g_wave": {"dist": "normal", "mu": 0.0, "sigma": 1.5},
-    "d_qct_wave": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-    # 10 sites: a half-normal with scale 0.5 keeps most mass on site SDs below 1 logit
-    # (a site rate 2.7x another's) and, being light-tailed, keeps the sampler out of
-    # the long, weakly identified tail that a half-Cauchy would open with so few sites.
-    "sigma_site": {"dist": "halfnormal", "sigma": 0.5},
-    # Persons differ a lot (desisters next to daily offenders): scale 2 on the logit scale.
-    "sigma_participant": {"dist": "halfnormal", "sigma": 2.0},
-    # Covariates are standardised (binary ones centred): N(0, 1) per SD.
-    "beta_cov": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-}
 
 
 def spec_problems(table: Mapping[str, Any], *, field: str, file: str) -> list[Problem]:
@@ -166,12 +151,3 @@ def make_prior(name: str, table: Mapping[str, Mapping[str, Any]], **kwargs: Any)
     prior = dict(table[name])
     dist = PRIOR_DISTS[prior.pop("dist")]
     return dist.build(name, **prior, **kwargs)
-
-
-def prior_table_frame(table: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows ``{parameter, dist, params}`` describing the priors used (for reports)."""
-    rows = []
-    for name, prior in table.items():
-        params = ", ".join(f"{k}={v}" for k, v in prior.items() if k != "dist")
-        rows.append({"parameter": name, "dist": prior["dist"], "params": params})
-    return rows

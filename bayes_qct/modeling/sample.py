@@ -23,14 +23,12 @@ if TYPE_CHECKING:
     import pymc as pm
     from xarray import DataTree
 
-    from bayes_qct.data.cohort import Cohort
-    from bayes_qct.modeling.spec import ModelSpec, SamplerSettings
+    from bayes_qct.modeling.spec import SamplerSettings
 
 log = logging.getLogger(__name__)
 
 SAMPLERS: tuple[str, ...] = ("nutpie", "numpyro", "pymc")
 _DEVICE_FLAG = "--xla_force_host_platform_device_count"
-_PMF_CHUNK = 256  # draws per block when drawing replicates (bounds memory)
 
 
 def _cores() -> int:
@@ -81,7 +79,7 @@ class SampleTimes:
     convert_s: float = 0.0
 
 
-def _drop_object_stats(idata: DataTree) -> None:
+def drop_object_stats(idata: DataTree) -> None:
     """Remove sample stats NetCDF cannot store (nutpie's per-draw message strings)."""
     stats = idata["sample_stats"].to_dataset()
     drop = [name for name, var in stats.data_vars.items() if var.dtype == object]
@@ -89,7 +87,7 @@ def _drop_object_stats(idata: DataTree) -> None:
         idata["sample_stats"] = stats.drop_vars(drop)
 
 
-def _nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> tuple:
+def nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> tuple:
     """Run nutpie on a compiled model with the settings; return the draws and seconds."""
     import nutpie
 
@@ -120,7 +118,7 @@ def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -
         chains=settings.chains, draws=settings.draws, progressbar=progress
     )
     with bar:
-        idata, sampling_s = _nutpie_sample(
+        idata, sampling_s = nutpie_sample(
             compiled, settings, progress_bar=False, progress_callback=bar.update
         )
     start = time.perf_counter()
@@ -217,7 +215,7 @@ def _sample_pm(model: pm.Model, settings: SamplerSettings, progress: bool) -> tu
 
 def sample_model(
     model: pm.Model, settings: SamplerSettings, *, progress: bool = True
-) -> tuple[DataTree, SampleTimes]:
+) -> tuple[DataTree, SampleTimes]:  # the default Sampler
     """Sample a built model's posterior with the chosen sampler.
 
     Parameters
@@ -234,14 +232,15 @@ def sample_model(
     -------
     tuple of (DataTree, SampleTimes)
         Groups posterior, sample_stats, observed_data and constant_data; see
-        :func:`add_predictive_groups` for the log-likelihood and posterior predictive.
+        :func:`bayes_qct.modeling.pointwise.add_predictive_groups` for the
+        log-likelihood and posterior predictive.
     """
     if settings.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {settings.sampler!r}; expected one of {SAMPLERS}")
     log.info("sampling with %s: %s", settings.sampler, settings)
     runner = {"nutpie": _sample_nutpie, "numpyro": _sample_numpyro, "pymc": _sample_pm}
     idata, compile_s, sampling_s, convert_s = runner[settings.sampler](model, settings, progress)
-    _drop_object_stats(idata)
+    drop_object_stats(idata)
     idata.attrs.update(
         {
             "sampler": settings.sampler,
@@ -251,156 +250,6 @@ def sample_model(
         }
     )
     return idata, SampleTimes(compile_s, sampling_s, convert_s)
-
-
-class CompiledModel:
-    """A model compiled once (nutpie, numba) and sampled on many cohorts of one grid.
-
-    Built with ``build_model(..., data_inputs=True)``: the cohort's arrays are the
-    model's ``pm.Data`` inputs, so each further cohort costs only its sampling (nutpie's
-    ``with_data`` swaps the arrays; nothing is recompiled). For simulation studies and
-    sweeps over many cohorts of the same size; a single fit is faster through
-    :func:`sample_model` on the default build.
-
-    Examples
-    --------
-    >>> compiled = CompiledModel(first_cohort, spec)  # doctest: +SKIP
-    >>> idata, times = compiled.sample(other_cohort, spec.sampler)  # doctest: +SKIP
-    """
-
-    def __init__(self, cohort: Cohort, spec: ModelSpec) -> None:
-        from bayes_qct.modeling.build import build_model
-
-        start = time.perf_counter()
-        import nutpie
-
-        self.spec = spec
-        self.model = build_model(cohort, spec, data_inputs=True)
-        self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
-        compiled = self._compiled
-        self._shapes = {
-            var.name: compiled.shared_data[key].shape
-            for var, key in compiled.shared_var_keys.items()
-        }
-        self.compile_s = time.perf_counter() - start
-
-    def inputs(self, cohort: Cohort) -> dict[str, np.ndarray]:
-        """Return the compiled model's data inputs for ``cohort`` (shapes checked).
-
-        Raises
-        ------
-        ValueError
-            When the cohort's grid differs from the one the model was compiled for.
-        """
-        from bayes_qct.modeling.build import model_data
-
-        return self._inputs_of(model_data(cohort, self.spec), cohort.source)
-
-    def _inputs_of(self, data: Any, source: str) -> dict[str, np.ndarray]:
-        from bayes_qct.modeling.build import VARIABLE_INPUTS, model_inputs
-
-        given = model_inputs(data)
-        out = {}
-        for name, shape in self._shapes.items():
-            if name not in given:  # a fixed dependence parameter: stays as compiled
-                continue
-            if name not in VARIABLE_INPUTS and given[name].shape != shape:
-                raise ValueError(
-                    f"{source}: input {name!r} has shape {given[name].shape}, the "
-                    f"compiled model takes {shape} (a different participant x wave grid)"
-                )
-            out[name] = given[name]
-        return out
-
-    def sample(
-        self, cohort: Cohort, settings: SamplerSettings, *, progress: bool = False
-    ) -> tuple[DataTree, SampleTimes]:
-        """Sample the posterior given ``cohort`` (nutpie; ``settings.sampler`` is ignored).
-
-        The posterior's participant and site labels are ``cohort``'s. The DataTree has
-        posterior and sample_stats groups only (the likelihood terms are potentials).
-        """
-        import pymc as pm
-
-        from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE
-        from bayes_qct.modeling.build import model_data
-
-        data = model_data(cohort, self.spec)
-        inputs = self._inputs_of(data, cohort.source)
-        compiled = self._compiled.with_data(**inputs)
-        with self.model:  # the initial points depend on the data too (w_participant's mean)
-            pm.set_data(inputs)
-        idata, sampling_s = _nutpie_sample(compiled, settings, progress_bar=progress)
-        posterior = idata["posterior"].to_dataset()
-        labels = {d: data.coords[d] for d in (DIM_PARTICIPANT, DIM_SITE) if d in posterior.dims}
-        idata["posterior"] = posterior.assign_coords(labels)
-        _drop_object_stats(idata)
-        idata["posterior"].attrs.update(
-            {"inference_library": "nutpie", "sampling_time": sampling_s}
-        )
-        idata.attrs.update(
-            {"sampler": "nutpie", "seed": settings.seed, "sampling_seconds": sampling_s}
-        )
-        return idata, SampleTimes(0.0, sampling_s)
-
-
-def add_predictive_groups(
-    idata: DataTree, model: pm.Model, cohort: Cohort, spec: ModelSpec, *, seed: int
-) -> float:
-    """Add ``log_likelihood`` and ``posterior_predictive`` groups; return the seconds spent.
-
-    The outcome ``y`` is handled in NumPy from the posterior draws with the family's own
-    log-pmf (the same function the model's likelihood uses), which avoids compiling two
-    more PyTensor graphs; a mechanism's further observed variables (the selection model's
-    ``r``) get their pointwise log-likelihood from PyMC. Replicated ``y`` are drawn from
-    each observed row's pmf, seeded.
-    """
-    import pymc as pm
-    import xarray as xr
-
-    from bayes_qct.modeling.build import linear_predictor, model_data
-    from bayes_qct.modeling.likelihoods import NP, get_family
-    from bayes_qct.modeling.missingness import get_mechanism, sample_from_pmf
-    from bayes_qct.modeling.predict import parameter_values
-
-    start = time.perf_counter()
-    prepare = get_mechanism(spec.missingness).prepare
-    if prepare is not None:  # the data the model was built on (complete case, LOCF, ...)
-        cohort = prepare(cohort, spec)
-    posterior = idata["posterior"].to_dataset()
-    data = model_data(cohort, spec)
-    family = get_family(spec.likelihood)
-    values = parameter_values(posterior, data, spec)
-    eta = linear_predictor(NP, values, data)
-    params = family.row_values(NP, values, data, eta)
-    obs = data.obs_rows
-    eta_obs, params_obs = eta[:, obs], tuple(p[:, obs] for p in params)
-    loglik = family.logp(NP, data.y[obs], data.trials[obs], eta_obs, *params_obs)
-    rng = np.random.default_rng([seed, 1])
-    replicated = np.empty(eta_obs.shape)
-    for first in range(0, eta_obs.shape[0], _PMF_CHUNK):
-        block = slice(first, first + _PMF_CHUNK)
-        pmf = family.pmf(data.trials[obs], eta_obs[block], *(p[block] for p in params_obs))
-        replicated[block] = sample_from_pmf(pmf, rng)
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"], obs.size)
-    coords = {"chain": posterior["chain"], "draw": posterior["draw"], "obs": obs}
-    dims = ("chain", "draw", "obs")
-
-    def group(array: np.ndarray) -> xr.DataTree:
-        return xr.DataTree(xr.Dataset({"y": (dims, array.reshape(shape))}, coords=coords))
-
-    others = [v.name for v in model.observed_RVs if v.name != "y"]
-    if others:
-        pm.compute_log_likelihood(
-            idata, var_names=others, model=model, extend_inferencedata=True, progressbar=False
-        )
-        idata["log_likelihood"] = (
-            idata["log_likelihood"].to_dataset().assign(y=(dims, loglik.reshape(shape)))
-        )
-    else:
-        idata["log_likelihood"] = group(loglik)
-    idata["posterior_predictive"] = group(replicated)
-    return time.perf_counter() - start
 
 
 def sample_prior(model: pm.Model, *, draws: int, seed: int) -> DataTree:

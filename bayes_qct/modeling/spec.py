@@ -1,10 +1,15 @@
-"""Model specs: what to fit (outcome, family, mechanism, priors, sampler) as a frozen value.
+"""Model specs: what to fit (design, outcome, family, mechanism, priors, sampler) as a value.
 
 A spec is read from TOML (``models/offending.toml``); command-line choices are merged over
 it with :func:`load_spec`'s ``overrides``. The prior table is resolved at load time (the
-family's and the mechanism's defaults with the user's entries merged over them), so a
-spec says completely which model was fitted and its :meth:`ModelSpec.fingerprint` changes
-whenever the model does.
+design's, the family's and the mechanism's defaults with the user's entries merged over
+them), and the mechanism's declared parameters are resolved to their values, so a spec
+says completely which model was fitted. :meth:`ModelSpec.to_dict` writes the TOML's
+shape and :func:`spec_from_dict` reads it back to an equal spec.
+
+Two fingerprints: :meth:`ModelSpec.fingerprint` changes whenever a result would, and
+:meth:`ModelSpec.posterior_fingerprint` only when the posterior would (a pattern-mixture
+delta is post-processing of the MAR posterior; fits that share it share draws).
 """
 
 from __future__ import annotations
@@ -15,40 +20,48 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bayes_qct.constants import OUTCOMES
 from bayes_qct.errors import Problem, SpecError
-from bayes_qct.modeling.priors import BASE_PRIORS, PriorTable, merge_priors
+from bayes_qct.modeling.designs import DEFAULT_DESIGN, get_design, outcome_designs
+from bayes_qct.modeling.missingness import (
+    MECHANISMS,
+    POSTERIOR,
+    all_parameters,
+    get_mechanism,
+    parameter_text,
+)
+from bayes_qct.modeling.priors import PriorTable
+from bayes_qct.modeling.spec_checks import (
+    SAMPLER_KEYS,
+    SAMPLERS,
+    TOP_KEYS,
+    SamplerSettings,
+    check_raw,
+    resolve_priors,
+)
 
-SAMPLERS = ("nutpie", "numpyro", "pymc")
-TOP_KEYS = ("name", "outcome", "likelihood", "covariates", "missingness", "priors", "sampler")
-MISSINGNESS_KEYS = ("mechanism", "phi", "lambda", "delta")
-SAMPLER_KEYS = ("sampler", "draws", "tune", "chains", "seed", "target_accept")
-# Flat override keys (the CLI's flags) -> where they live in the nested spec.
-FLAT_OVERRIDES = {
-    "mechanism": ("missingness", "mechanism"),
-    "phi": ("missingness", "phi"),
-    "lambda": ("missingness", "lambda"),
-    "delta": ("missingness", "delta"),
-    **{key: ("sampler", key) for key in SAMPLER_KEYS if key != "sampler"},
-}
-# Choices that name the fit's folder when overridden (sampler settings do not).
-LABEL_KEYS = ("likelihood", "missingness", "phi", "lambda", "delta", "covariates", "priors")
+COMMAND_LINE = "command line"
+"""The ``file`` of a problem with a value given as an option rather than in the spec."""
 
 
-@dataclass(frozen=True)
-class SamplerSettings:
-    """Sampler choice and its settings (seeded: same seed, same draws)."""
+def flat_overrides() -> dict[str, tuple[str, ...]]:
+    """Flat override keys (the CLI's options) -> where they live in the nested spec."""
+    params = {name: ("missingness", name) for name in all_parameters()}
+    sampler = {key: ("sampler", key) for key in SAMPLER_KEYS if key != "sampler"}
+    return {"mechanism": ("missingness", "mechanism"), **params, **sampler}
 
-    sampler: str = "nutpie"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    seed: int = 20260101
-    target_accept: float = 0.9
+
+def option_name(key: str) -> str:
+    """Return the command-line option of an override key (``delta_qct`` -> ``--delta-qct``)."""
+    return "--" + key.replace("_", "-")
+
+
+def label_keys() -> tuple[str, ...]:
+    """Choices that name the fit's folder when overridden (sampler settings do not)."""
+    return ("design", "likelihood", "missingness", *all_parameters(), "covariates", "priors")
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,9 @@ class ModelSpec:
     name
         The spec's name (``default``); fit folders are named by :meth:`model_label`.
     outcome
-        ``offending`` or ``drug-use``.
+        An outcome of the design (``offending``, ``drug-use``).
+    design
+        Key of :data:`bayes_qct.modeling.designs.DESIGNS` (``person-wave``).
     likelihood
         Key of :data:`bayes_qct.modeling.likelihoods.FAMILIES`.
     missingness
@@ -69,13 +84,10 @@ class ModelSpec:
         Baseline covariate names (taken from each participant's t1 row).
     priors
         Resolved prior table, parameter name -> ``{"dist": ..., params...}``.
-    phi
-        Selection-model dependence on y/n: ``None`` = estimated under its prior, else fixed.
-    lambda_
-        Shared-parameter dependence of dropout on the participant's latent level v_i
-        (``missingness.lambda`` in the TOML): ``None`` = estimated under its prior.
-    delta
-        Pattern-mixture shift of the logit mean on missed waves (0 = MAR).
+    missingness_parameters
+        ``(name, value)`` of every parameter the mechanism declares, in its order;
+        ``None`` = estimated under its prior (or, for a per-group delta, taken from delta
+        at resolution, so no ``None`` is left there).
     sampler
         :class:`SamplerSettings`.
     overridden
@@ -87,77 +99,106 @@ class ModelSpec:
 
     name: str
     outcome: str
+    design: str = DEFAULT_DESIGN
     likelihood: str = "zero-inflated-binomial"
     missingness: str = "mar"
     covariates: tuple[str, ...] = ()
     priors: PriorTable = field(default_factory=dict)
-    phi: float | None = None
-    lambda_: float | None = None
-    delta: float = 0.0
+    missingness_parameters: tuple[tuple[str, float | None], ...] = ()
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     overridden: tuple[tuple[str, str], ...] = ()
     source: str = "<spec>"
 
+    @property
+    def mechanism_params(self) -> dict[str, float | None]:
+        """The mechanism's parameters by name (``None``: estimated)."""
+        return dict(self.missingness_parameters)
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable form of the resolved spec."""
-        out = asdict(self)
-        out["covariates"] = list(self.covariates)
-        out["overridden"] = [list(p) for p in self.overridden]
-        return out
+        """Return the spec in the TOML's shape (JSON-ready); :func:`spec_from_dict` reads it."""
+        missingness: dict[str, Any] = {"mechanism": self.missingness}
+        missingness.update({k: v for k, v in self.missingness_parameters if v is not None})
+        return {
+            "name": self.name,
+            "outcome": self.outcome,
+            "design": self.design,
+            "likelihood": self.likelihood,
+            "covariates": list(self.covariates),
+            "missingness": missingness,
+            "priors": copy.deepcopy(self.priors),
+            "sampler": asdict(self.sampler),
+        }
 
     def fingerprint(self) -> str:
-        """Stable hash of everything that determines the fit (not where it was read)."""
+        """Stable hash of everything that determines the fit's results."""
+        return _hash(self.to_dict())
+
+    def posterior_fingerprint(self) -> str:
+        """Stable hash of what determines the posterior draws only.
+
+        Post-processing parameters are left out, the mechanism is replaced by the one
+        whose posterior it samples (pattern-mixture: MAR), and the spec's name is not
+        part of it: two fits with equal posterior fingerprints share draws.
+        """
+        mechanism = get_mechanism(self.missingness)
         data = self.to_dict()
-        data.pop("source")
-        data.pop("overridden")
-        text = json.dumps(data, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        data.pop("name")
+        posterior = mechanism.posterior_values(self.mechanism_params)
+        data["missingness"] = {
+            "mechanism": mechanism.samples_as or mechanism.name,
+            **{k: v for k, v in posterior.items() if v is not None},
+        }
+        return _hash(data)
+
+    def posterior_only_changes(self) -> list[str]:
+        """Return the post-processing parameters this spec sets, as ``name = value`` texts."""
+        mechanism = get_mechanism(self.missingness)
+        return [
+            f"{p.name} = {self.mechanism_params[p.name]:g}"
+            for p in mechanism.parameters
+            if p.affects != POSTERIOR
+        ]
 
     def model_label(self) -> str:
         """Fit folder name: the spec name plus the model choices overridden at load."""
         parts = [self.name]
         for key, value in self.overridden:
-            if key in ("likelihood", "missingness"):
+            if key in ("design", "likelihood", "missingness"):
                 parts.append(value)
-            elif key in LABEL_KEYS:
+            elif key in label_keys():
                 parts.append(f"{key}{value}")
         return "-".join(parts)
 
     def formula(self) -> str:
-        """Write the model out in brms-like notation (for reports)."""
-        covs = "".join(f" + {c}" for c in self.covariates)
-        text = (
-            f"{OUTCOMES[self.outcome]} | trials(days_at_liberty) ~ legal_status * wave{covs}"
-            f" + (1 | site) + (1 | participant_id), family = {self.likelihood}"
+        """Return the model in brms-like notation, its dropout part included (for reports)."""
+        design = get_design(self.design)
+        mechanism = get_mechanism(self.missingness)
+        text = design.formula(self.outcome, self.likelihood, self.covariates)
+        if mechanism.formula is None:
+            return text
+        dropout = mechanism.formula(
+            self.mechanism_params, design.outcome_text(self.outcome), design.dropout_terms
         )
-        if "zero-inflated" in self.likelihood or "hurdle" in self.likelihood:
-            part = "zi" if "zero-inflated" in self.likelihood else "hu"
-            text += f"; {part} ~ wave + legal_status"
-        return text + self._missingness_formula()
+        return f"{text}; {dropout}"
 
-    def _missingness_formula(self) -> str:
-        """Return the dropout part of :meth:`formula`."""
-        column = OUTCOMES[self.outcome]
-        if self.missingness == "selection":
-            phi = "phi estimated" if self.phi is None else f"phi = {self.phi:g}"
-            return (
-                f"; observed ~ wave(t2..t4) + legal_status + phi * {column}"
-                f" / days_at_liberty ({phi})"
-            )
-        if self.missingness == "shared-parameter":
-            lam = "lambda estimated" if self.lambda_ is None else f"lambda = {self.lambda_:g}"
-            return f"; observed ~ wave(t2..t4) + legal_status + lambda * v_participant ({lam})"
-        if self.missingness == "pattern-mixture":
-            return f"; missed waves: logit mean + delta (delta = {self.delta:g})"
-        handled = {
-            "complete-case": "completers only (observed at all four waves)",
-            "locf": "last observation carried forward into t2..t4",
-            "mean-imputation": "missing values = observed wave mean by legal status, "
-            "rounded to whole days",
-        }
-        if self.missingness in handled:
-            return f"; fitted on handled data: {handled[self.missingness]}"
-        return ""
+    def parameter_summary(self) -> str:
+        """Return the mechanism's parameters as fitted (``phi estimated``, ``delta = -1``)."""
+        params = self.mechanism_params
+        shown = [
+            parameter_text(p.name, params[p.name])
+            for p in get_mechanism(self.missingness).parameters
+            if p.falls_back_to is None or params[p.name] != params[p.falls_back_to]
+        ]
+        return ", ".join(shown) if shown else "-"
+
+    def without_sampler(self) -> ModelSpec:
+        """Return the same model with default sampler settings (a compiled model's cache key)."""
+        return replace(self, sampler=SamplerSettings())
+
+
+def _hash(data: Mapping[str, Any]) -> str:
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------- loading
@@ -183,7 +224,7 @@ def find_spec_file(name_or_path: str | os.PathLike) -> Path:
         Problem(
             str(name_or_path),
             "no spec of that name in ./models, the installed package or the repository",
-            expected=f"an outcome ({', '.join(OUTCOMES)}) or a path to a .toml spec",
+            expected=f"an outcome ({', '.join(outcome_designs())}) or a path to a .toml spec",
         )
     )
 
@@ -196,17 +237,27 @@ def _set(raw: dict, path: tuple[str, ...], value: Any) -> None:
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict:
-    """Merge overrides (flat CLI keys like ``draws``/``mechanism`` or nested tables)."""
+    """Merge overrides (flat CLI keys like ``draws``/``mechanism`` or nested tables).
+
+    When the overrides choose another mechanism, the file's parameters of its own
+    mechanism are dropped (they do not apply to the one chosen).
+    """
     merged = copy.deepcopy(dict(raw))
-    for key, value in (overrides or {}).items():
-        if value is None:
-            continue
+    flat = flat_overrides()
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    mechanism = overrides.get("missingness", overrides.get("mechanism"))
+    if isinstance(mechanism, str) and mechanism in MECHANISMS:
+        table = merged.get("missingness")
+        if isinstance(table, Mapping) and table.get("mechanism", "mar") != mechanism:
+            keep = set(get_mechanism(mechanism).parameter_names)
+            merged["missingness"] = {k: v for k, v in table.items() if k in keep}
+    for key, value in overrides.items():
         if key == "missingness" and isinstance(value, str):
             _set(merged, ("missingness", "mechanism"), value)
         elif key == "sampler" and isinstance(value, str):
             _set(merged, ("sampler", "sampler"), value)
-        elif key in FLAT_OVERRIDES:
-            _set(merged, FLAT_OVERRIDES[key], value)
+        elif key in flat:
+            _set(merged, flat[key], value)
         elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = {**merged[key], **value}
         else:
@@ -230,7 +281,38 @@ def _label_items(overrides: Mapping[str, Any] | None) -> tuple[tuple[str, str], 
         elif isinstance(value, Mapping):
             value = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:6]
         items.append((key, f"{value:g}" if isinstance(value, float) else str(value)))
-    return tuple(i for i in items if i[0] in LABEL_KEYS)
+    return tuple(i for i in items if i[0] in label_keys())
+
+
+def _override_origins(overrides: Mapping[str, Any] | None) -> dict[str, str]:
+    """Nested field path -> the option that set it, for blaming the right source."""
+    flat = flat_overrides()
+    origins = {}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in ("missingness", "mechanism") and isinstance(value, str):
+            origins["missingness.mechanism"] = "--missingness"
+        elif key == "sampler" and isinstance(value, str):
+            origins["sampler.sampler"] = "--sampler"
+        elif key in flat:
+            origins[".".join(flat[key])] = option_name(key)
+        else:
+            origins[key] = option_name(key)
+    return origins
+
+
+def _blame(problems: list[Problem], origins: Mapping[str, str]) -> list[Problem]:
+    """Attribute problems with overridden fields to the command line and its option."""
+    out = []
+    for problem in problems:
+        option = origins.get(problem.column or "")
+        if option is None:
+            out.append(problem)
+            continue
+        message = problem.message.replace(problem.column or "", option, 1)
+        out.append(replace(problem, file=COMMAND_LINE, column=option, message=message))
+    return out
 
 
 def load_spec(
@@ -241,179 +323,58 @@ def load_spec(
     Parameters
     ----------
     name_or_path
-        ``offending`` / ``drug-use`` (looked up in ./models, then the packaged copy, then
-        the repository's models/), or a path to a TOML file.
+        An outcome (``offending``, ``drug-use``; looked up in ./models, then the
+        packaged copy, then the repository's models/), or a path to a TOML file.
     overrides
         Choices that take precedence over the file, flat (``likelihood``, ``missingness``,
-        ``phi``, ``delta``, ``covariates``, ``sampler``, ``draws``, ``tune``, ``chains``,
-        ``seed``, ``target_accept``) or as nested tables like the TOML's (``priors``).
+        a mechanism parameter such as ``phi``, ``lambda``, ``delta``, ``covariates``,
+        ``sampler``, ``draws``, ``tune``, ``chains``, ``seed``, ``target_accept``) or as
+        nested tables like the TOML's (``priors``). A problem with an override names
+        the option (``--phi``) and the command line rather than the file.
 
     Raises
     ------
     SpecError
-        Listing every problem, each naming its field.
+        Listing every problem, each naming its field (or option).
     """
     path = find_spec_file(name_or_path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(Problem(str(path), f"is not valid TOML: {exc}")) from None
-    return spec_from_dict(
-        apply_overrides(raw, overrides), source=str(path), overridden=_label_items(overrides)
-    )
+    try:
+        return spec_from_dict(
+            apply_overrides(raw, overrides), source=str(path), overridden=_label_items(overrides)
+        )
+    except SpecError as exc:
+        raise SpecError(_blame(exc.problems, _override_origins(overrides))) from None
 
 
 def spec_from_dict(
     raw: Mapping[str, Any],
     *,
     source: str = "<spec>",
-    overridden: tuple[tuple[str, str], ...] = (),
+    overridden: tuple[tuple[str, str], ...] | list = (),
 ) -> ModelSpec:
-    """Validate a nested spec mapping (the TOML's shape) and resolve its priors."""
+    """Validate a nested spec mapping (the TOML's shape) and resolve it."""
     problems, values = check_raw(raw, file=source)
     if problems:
         raise SpecError(problems, file=source)
     return ModelSpec(
         **values,
         priors=resolve_priors(values, raw.get("priors", {}), file=source),
-        overridden=overridden,
+        overridden=tuple(tuple(item) for item in overridden),
         source=source,
     )
 
 
-def _problem(file: str, fld: str, message: str, expected: str | None = None) -> Problem:
-    return Problem(file, f"{fld} {message}", column=fld, expected=expected)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_sampler(table: Any, file: str, problems: list[Problem]) -> SamplerSettings:
-    if not isinstance(table, Mapping):
-        problems.append(_problem(file, "sampler", "must be a table"))
-        return SamplerSettings()
-    for key in table:
-        if key not in SAMPLER_KEYS:
-            problems.append(
-                _problem(file, f"sampler.{key}", "is not a known key", ", ".join(SAMPLER_KEYS))
-            )
-    settings = {
-        **asdict(SamplerSettings()),
-        **{k: v for k, v in table.items() if k in SAMPLER_KEYS},
-    }
-    if settings["sampler"] not in SAMPLERS:
-        problems.append(
-            _problem(file, "sampler.sampler", f"is {settings['sampler']!r}", " | ".join(SAMPLERS))
-        )
-    for key, low in (("draws", 1), ("tune", 0), ("chains", 1), ("seed", 0)):
-        if not _is_int(settings[key]) or settings[key] < low:
-            problems.append(
-                _problem(file, f"sampler.{key}", f"is {settings[key]!r}", f"an integer >= {low}")
-            )
-    ta = settings["target_accept"]
-    if not _is_number(ta) or not 0 < ta < 1:
-        problems.append(_problem(file, "sampler.target_accept", f"is {ta!r}", "a number in (0, 1)"))
-    return SamplerSettings(**settings)
-
-
-def _check_missingness(table: Any, file: str, problems: list[Problem]) -> dict[str, Any]:
-    from bayes_qct.modeling.missingness import MECHANISMS
-
-    out: dict[str, Any] = {"missingness": "mar", "phi": None, "lambda_": None, "delta": 0.0}
-    if not isinstance(table, Mapping):
-        problems.append(_problem(file, "missingness", "must be a table", "[missingness]"))
-        return out
-    for key in table:
-        if key not in MISSINGNESS_KEYS:
-            problems.append(
-                _problem(
-                    file, f"missingness.{key}", "is not a known key", ", ".join(MISSINGNESS_KEYS)
-                )
-            )
-    mech = table.get("mechanism", "mar")
-    if mech not in MECHANISMS:
-        problems.append(
-            _problem(file, "missingness.mechanism", f"is {mech!r}", " | ".join(MECHANISMS))
-        )
-    out["missingness"] = mech
-    for key in ("phi", "lambda", "delta"):
-        if key in table and not _is_number(table[key]):
-            problems.append(_problem(file, f"missingness.{key}", f"is {table[key]!r}", "a number"))
-        elif key in table:
-            out["lambda_" if key == "lambda" else key] = float(table[key])
-    return out
-
-
-def check_raw(raw: Mapping[str, Any], *, file: str) -> tuple[list[Problem], dict[str, Any]]:
-    """Check a nested spec mapping; return every problem and the typed values."""
-    from bayes_qct.data.cohort import BASELINE_COVARIATES
-    from bayes_qct.modeling.likelihoods import FAMILIES
-
-    problems: list[Problem] = []
-    for key in raw:
-        if key not in TOP_KEYS:
-            problems.append(_problem(file, key, "is not a known key", ", ".join(TOP_KEYS)))
-    name = raw.get("name", "default")
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\ "):
-        problems.append(_problem(file, "name", f"is {name!r}", "a non-empty folder-safe name"))
-    outcome = raw.get("outcome")
-    if outcome not in OUTCOMES:
-        problems.append(_problem(file, "outcome", f"is {outcome!r}", " | ".join(OUTCOMES)))
-    likelihood = raw.get("likelihood", "zero-inflated-binomial")
-    if likelihood not in FAMILIES:
-        problems.append(_problem(file, "likelihood", f"is {likelihood!r}", " | ".join(FAMILIES)))
-    covariates = raw.get("covariates", [])
-    if not isinstance(covariates, list | tuple) or not all(isinstance(c, str) for c in covariates):
-        problems.append(_problem(file, "covariates", "must be a list of names"))
-        covariates = []
-    for cov in covariates:
-        if cov not in BASELINE_COVARIATES:
-            problems.append(
-                _problem(file, "covariates", f"names {cov!r}", ", ".join(BASELINE_COVARIATES))
-            )
-    if len(set(covariates)) != len(covariates):
-        problems.append(_problem(file, "covariates", "lists a name twice"))
-    if not isinstance(raw.get("priors", {}), Mapping):
-        problems.append(_problem(file, "priors", "must be a table", "[priors]"))
-    values: dict[str, Any] = {
-        "name": name,
-        "outcome": outcome,
-        "likelihood": likelihood,
-        "covariates": tuple(covariates),
-        **_check_missingness(raw.get("missingness", {}), file, problems),
-        "sampler": _check_sampler(raw.get("sampler", {}), file, problems),
-    }
-    return problems, values
-
-
-def default_priors(
-    likelihood: str, missingness: str, *, phi: float | None = None, lam: float | None = None
-) -> PriorTable:
-    """Return the default prior table of a family x mechanism (before user overrides).
-
-    ``phi`` / ``lam``: the selection / shared-parameter dependence when the spec fixes it
-    (a fixed parameter has no prior).
-    """
-    from bayes_qct.modeling.likelihoods import get_family
-    from bayes_qct.modeling.missingness import get_mechanism
-
-    table: PriorTable = {k: dict(v) for k, v in BASE_PRIORS.items()}
-    table.update(copy.deepcopy(get_family(likelihood).default_priors))
-    table.update(get_mechanism(missingness).default_priors(phi=phi, lam=lam))
-    return table
-
-
-def resolve_priors(values: Mapping[str, Any], user: Mapping[str, Any], *, file: str) -> PriorTable:
-    """Defaults for the spec's family and mechanism with the user's entries merged over."""
-    defaults = default_priors(
-        values["likelihood"], values["missingness"], phi=values["phi"], lam=values["lambda_"]
-    )
-    if not values["covariates"]:
-        defaults.pop("beta_cov")
-        user = {k: v for k, v in user.items() if k != "beta_cov"}
-    return merge_priors(defaults, user, file=file)
+__all__ = [
+    "SAMPLERS",
+    "SAMPLER_KEYS",
+    "TOP_KEYS",
+    "ModelSpec",
+    "SamplerSettings",
+    "find_spec_file",
+    "load_spec",
+    "spec_from_dict",
+]

@@ -1,6 +1,6 @@
 """Fit folders on disk: what a fit writes, when an existing one is reused, reading it back.
 
-A fit folder (DATA_CONTRACT §2) holds everything needed to reproduce and report a fit, so
+A fit folder (data contract) holds everything needed to reproduce and report a fit, so
 the report step never refits: ``posterior.nc``, ``summary.csv``, ``contrasts.csv`` and
 ``fit.json`` (the contract's four files), plus the posterior predictive checks and the
 brms-like tables. Folders are written atomically. Reading one back imports no sampler.
@@ -12,15 +12,15 @@ import json
 import math
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bayes_qct import __version__
 from bayes_qct.errors import BadInputError, RefusedOverwriteError
 from bayes_qct.estimands.diagnostics import Diagnostics
+from bayes_qct.fitting.record import FitKey, FitRecord
+from bayes_qct.modeling.spec import ModelSpec
 from bayes_qct.outputs import atomic_folder
 
 POSTERIOR_FILE = "posterior.nc"
@@ -39,30 +39,19 @@ TABLE_FILES: dict[str, str] = {
     "observed_vs_model": "observed_vs_model.csv",
     "prior_predictive": "prior_predictive.csv",
 }
-"""Extra tables a fit folder may hold (name -> file)."""
+"""Extra tables a fit folder may hold (name -> file); a design may add its own."""
 NETCDF_ENGINE = "h5netcdf"
+ESTIMANDS_GROUP = "estimands"
 
 
 def default_folder(outcome: str, model_label: str, *, root: str | Path = "posterior") -> Path:
-    """``posterior/<outcome>/<model>/`` (DATA_CONTRACT §2)."""
+    """``posterior/<outcome>/<model>/`` (data contract)."""
     return Path(root) / outcome / model_label
 
 
-def fit_key(
-    *, data_sha256: str, spec_fingerprint: str, options: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Collect what must be equal for an existing fit to be reused.
-
-    The data (file and mapping) hash, the resolved spec's fingerprint (model, priors,
-    mechanism, sampler settings and seed), options that change results, and the toolkit
-    version.
-    """
-    return {
-        "data_sha256": data_sha256,
-        "spec_fingerprint": spec_fingerprint,
-        "options": dict(options or {}),
-        "toolkit_version": __version__,
-    }
+def table_file(name: str) -> str:
+    """Return the file of a named table (``site_effects`` -> ``site_effects.csv``)."""
+    return TABLE_FILES.get(name, f"{name}.csv")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -75,46 +64,41 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def describe_changes(
-    stored: dict[str, Any],
-    wanted: dict[str, Any],
+    stored: FitKey,
+    wanted: FitKey,
     *,
     stored_spec: dict[str, Any] | None = None,
     wanted_spec: dict[str, Any] | None = None,
 ) -> list[str]:
     """Human-readable differences between a stored and a wanted fit key (empty = same).
 
-    When the spec fingerprint differs and both specs are given, the changed spec fields
-    are named (``spec.sampler.draws: 1000 -> 500``).
+    When the spec differs and both specs are given, the changed spec fields are named
+    (``spec.sampler.draws: 1000 -> 500``).
     """
     changes = []
-    labels = {
-        "data_sha256": "data (file or mapping) hash",
-        "options": "options",
-        "toolkit_version": "toolkit version",
-    }
-    for key in ("data_sha256", "spec_fingerprint", "options", "toolkit_version"):
-        old, new = stored.get(key), wanted.get(key)
-        if old == new:
-            continue
-        if key == "spec_fingerprint" and stored_spec is not None and wanted_spec is not None:
-            old_flat = _flatten({k: v for k, v in stored_spec.items() if k != "source"})
-            new_flat = _flatten({k: v for k, v in wanted_spec.items() if k != "source"})
-            fields = [
-                f"spec.{name}: {old_flat.get(name)!r} -> {new_flat.get(name)!r}"
-                for name in sorted(set(old_flat) | set(new_flat))
-                if old_flat.get(name) != new_flat.get(name) and name != "overridden"
-            ]
-            changes.extend(fields or [f"spec fingerprint {old} -> {new}"])
-        elif key == "spec_fingerprint":
-            changes.append(f"spec fingerprint {old} -> {new}")
-        else:
-            changes.append(f"{labels[key]}: {_short(old)} -> {_short(new)}")
+    if stored.data_sha256 != wanted.data_sha256:
+        changes.append(
+            f"data (file or mapping) hash: {stored.data_sha256[:12]} -> {wanted.data_sha256[:12]}"
+        )
+    if stored.spec_fingerprint != wanted.spec_fingerprint:
+        if stored_spec is not None and wanted_spec is not None:
+            old, new = _flatten(stored_spec), _flatten(wanted_spec)
+            changes.extend(
+                f"spec.{name}: {old.get(name)!r} -> {new.get(name)!r}"
+                for name in sorted(set(old) | set(new))
+                if old.get(name) != new.get(name)
+            )
+        if not changes or changes[-1].startswith("data"):
+            changes.append(
+                f"spec fingerprint {stored.spec_fingerprint} -> {wanted.spec_fingerprint}"
+            )
+    if stored.options != wanted.options:
+        changes.append(f"options: {stored.options} -> {wanted.options}")
+    if stored.toolkit_version != wanted.toolkit_version:
+        changes.append(
+            f"toolkit version: {stored.toolkit_version or 'unknown'} -> {wanted.toolkit_version}"
+        )
     return changes
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text[:12] if len(text) == 64 else text
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -125,13 +109,19 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def read_record(folder: Path, info_file: str = FIT_FILE) -> FitRecord | None:
+    """Return the folder's fit record; None when absent or unreadable."""
+    data = read_json(Path(folder) / info_file)
+    if data is None or "key" not in data:
+        return None
+    try:
+        return FitRecord.from_dict(data)
+    except (TypeError, ValueError):
+        return None
+
+
 def decide(
-    folder: Path,
-    key: dict[str, Any],
-    spec_dict: dict[str, Any],
-    *,
-    force: bool,
-    info_file: str = FIT_FILE,
+    folder: Path, key: FitKey, spec: ModelSpec, *, force: bool, info_file: str = FIT_FILE
 ) -> str:
     """Decide between ``"new"``, ``"reuse"`` and ``"refit"`` for a fit into ``folder``.
 
@@ -149,14 +139,12 @@ def decide(
                 f"{folder} exists but holds no {info_file}; pass --force to overwrite it"
             )
         return "new"
-    info = read_json(info_path)
-    if info is None or "key" not in info:
+    record = read_record(folder, info_file)
+    if record is None:
         if force:
             return "refit"
         raise RefusedOverwriteError(f"{info_path} is unreadable; pass --force to overwrite it")
-    changes = describe_changes(
-        info["key"], key, stored_spec=info.get("spec"), wanted_spec=spec_dict
-    )
+    changes = describe_changes(record.key, key, stored_spec=record.spec, wanted_spec=spec.to_dict())
     if not changes:
         return "refit" if force else "reuse"
     if force:
@@ -185,23 +173,40 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(_json_safe(data), indent=2, default=str) + "\n"
 
 
+def _netcdf_attr(value: Any) -> Any:
+    """Return an attribute NetCDF can hold as it is: numbers, strings and lists of either.
+
+    Lists stay lists (ArviZ reads its own ``sample_dims`` as one); dicts, booleans, None
+    and mixed lists become JSON text.
+    """
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple) and value:
+        kinds = {type(v) for v in value}
+        if kinds <= {str} or kinds <= {int, float}:
+            return list(value)
+    return json.dumps(_json_safe(value), default=str)
+
+
 def write_idata(idata: Any, path: Path) -> None:
-    """Write a DataTree as NetCDF (h5netcdf), with JSON-encoded non-scalar attributes."""
+    """Write a DataTree as NetCDF (h5netcdf), attributes made storable."""
     for node in idata.subtree:
         for name, value in list(node.attrs.items()):
-            if value is None or isinstance(value, dict | list | tuple | bool):
-                node.attrs[name] = json.dumps(_json_safe(value), default=str)
+            node.attrs[name] = _netcdf_attr(value)
+        for var in node.variables.values():
+            for name, value in list(var.attrs.items()):
+                var.attrs[name] = _netcdf_attr(value)
     idata.to_netcdf(path, engine=NETCDF_ENGINE)
 
 
-def _keep_prior(folder: Path, tmp: Path, key: dict[str, Any]) -> None:
+def _keep_prior(folder: Path, tmp: Path, key: FitKey) -> None:
     """Carry an existing prior check into the new folder when it matches the fit's key."""
     prior = folder / PRIOR_FOLDER
-    info = read_json(prior / PRIOR_FILE)
-    if info is None:
+    record = read_record(prior, PRIOR_FILE)
+    if record is None:
         return
-    stored = info.get("key", {})
-    if all(stored.get(k) == key.get(k) for k in ("data_sha256", "spec_fingerprint")):
+    stored = record.key
+    if stored.data_sha256 == key.data_sha256 and stored.spec_fingerprint == key.spec_fingerprint:
         shutil.copytree(prior, tmp / PRIOR_FOLDER)
 
 
@@ -211,14 +216,14 @@ def write_fit_folder(
     idata: Any,
     summary: pd.DataFrame,
     contrasts: pd.DataFrame,
-    info: dict[str, Any],
+    record: FitRecord,
     tables: dict[str, pd.DataFrame],
     formula: str,
     force: bool,
 ) -> Path:
     """Write a whole fit folder atomically (temporary folder, then a rename).
 
-    ``info`` (the future ``fit.json``) gains the list of ``files`` written.
+    ``record`` (the future ``fit.json``) gains the list of ``files`` written.
     """
     folder = Path(folder)
     # decide() has already refused a different fit; a folder holding only a prior check
@@ -229,24 +234,24 @@ def write_fit_folder(
         summary.to_csv(tmp / SUMMARY_FILE, index=False, lineterminator="\n")
         contrasts.to_csv(tmp / CONTRASTS_FILE, index=False, lineterminator="\n")
         for name, table in tables.items():
-            table.to_csv(tmp / TABLE_FILES[name], index=False, lineterminator="\n")
+            table.to_csv(tmp / table_file(name), index=False, lineterminator="\n")
         (tmp / FORMULA_FILE).write_text(formula + "\n", encoding="utf-8")
-        info["files"] = sorted([*(p.name for p in tmp.iterdir()), FIT_FILE])
-        (tmp / FIT_FILE).write_text(to_json(info), encoding="utf-8")
+        record.files = sorted([*(p.name for p in tmp.iterdir()), FIT_FILE])
+        (tmp / FIT_FILE).write_text(to_json(record.to_dict()), encoding="utf-8")
         if folder.is_dir():
-            _keep_prior(folder, tmp, info["key"])
+            _keep_prior(folder, tmp, record.key)
     return folder
 
 
 def write_prior_folder(
-    folder: Path, *, prior: Any, table: pd.DataFrame, info: dict[str, Any], force: bool
+    folder: Path, *, prior: Any, table: pd.DataFrame, record: FitRecord, force: bool
 ) -> Path:
     """Write a prior predictive check into ``<fit folder>/prior/`` atomically."""
     target = Path(folder) / PRIOR_FOLDER
     with atomic_folder(target, force=force or target.exists()) as tmp:
         write_idata(prior, tmp / "prior.nc")
         table.to_csv(tmp / TABLE_FILES["prior_predictive"], index=False, lineterminator="\n")
-        (tmp / PRIOR_FILE).write_text(to_json(info), encoding="utf-8")
+        (tmp / PRIOR_FILE).write_text(to_json(record.to_dict()), encoding="utf-8")
     return target
 
 
@@ -258,12 +263,12 @@ class FitResult:
     ----------
     folder
         The fit folder.
-    info
+    record
         Provenance (``fit.json``): data, spec, sampler, versions, wall times, diagnostics.
     summary
         ``summary.csv``: ArviZ summary of the model parameters (95% ETI).
     contrasts
-        ``contrasts.csv``: the estimands (DATA_CONTRACT §2).
+        ``contrasts.csv``: the estimands (data contract).
     diagnostics
         Convergence checks with thresholds (``None`` for a prior-only check).
     tables
@@ -275,7 +280,7 @@ class FitResult:
     """
 
     folder: Path
-    info: dict[str, Any]
+    record: FitRecord
     summary: pd.DataFrame
     contrasts: pd.DataFrame
     diagnostics: Diagnostics | None
@@ -288,20 +293,35 @@ class FitResult:
     def idata(self) -> Any:
         """The posterior DataTree (read from ``posterior.nc`` on first use)."""
         if self._idata is None:
-            import xarray as xr
-
-            self._idata = xr.open_datatree(self.folder / POSTERIOR_FILE, engine=NETCDF_ENGINE)
+            self._idata = open_posterior(self.folder)
         return self._idata
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """``fit.json`` as a plain dict (the record's JSON form)."""
+        return self.record.to_dict()
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The spec that made this fit."""
+        return self.record.model_spec()
 
     @property
     def heading(self) -> str:
         """Which data, model and missing-data handling produced these numbers."""
-        data = self.info.get("data", {})
-        return (
-            f"{self.info.get('outcome', '?')} | data: {data.get('label', '?')} | "
-            f"model: {self.info.get('model', '?')} ({self.info.get('likelihood', '?')}) | "
-            f"missingness: {self.info.get('missingness', {}).get('mechanism', '?')}"
-        )
+        return self.record.heading
+
+    @property
+    def posterior_from(self) -> str | None:
+        """The fit folder whose posterior draws this fit reused (``None``: its own)."""
+        return self.record.posterior_from
+
+
+def open_posterior(folder: str | Path) -> Any:
+    """Open a fit folder's ``posterior.nc`` as a DataTree (as ArviZ users would)."""
+    import xarray as xr
+
+    return xr.open_datatree(Path(folder) / POSTERIOR_FILE, engine=NETCDF_ENGINE)
 
 
 def load_fit(folder: str | Path) -> FitResult:
@@ -320,27 +340,27 @@ def load_fit(folder: str | Path) -> FitResult:
     ]
     if missing:
         raise BadInputError(f"{folder} is not a fit folder: missing {', '.join(missing)}")
-    info = read_json(folder / FIT_FILE)
-    if info is None:
-        raise BadInputError(f"{folder / FIT_FILE} is not readable JSON")
+    record = read_record(folder)
+    if record is None:
+        raise BadInputError(f"{folder / FIT_FILE} is not a readable fit record")
     tables = {
-        name: pd.read_csv(folder / file)
-        for name, file in TABLE_FILES.items()
-        if (folder / file).is_file()
+        path.stem: pd.read_csv(path)
+        for path in sorted(folder.glob("*.csv"))
+        if path.name not in (SUMMARY_FILE, CONTRASTS_FILE)
     }
     formula_path = folder / FORMULA_FILE
-    diagnostics = info.get("diagnostics")
+    diagnostics = record.diagnostics
+    contrasts = pd.read_csv(
+        folder / CONTRASTS_FILE, keep_default_na=False, na_values=[""], dtype={"note": str}
+    )
+    if "note" in contrasts:
+        contrasts["note"] = contrasts["note"].fillna("")
     return FitResult(
         folder=folder,
-        info=info,
+        record=record,
         summary=pd.read_csv(folder / SUMMARY_FILE),
-        contrasts=pd.read_csv(folder / CONTRASTS_FILE),
+        contrasts=contrasts,
         diagnostics=Diagnostics.from_dict(diagnostics) if diagnostics else None,
         tables=tables,
         formula=formula_path.read_text(encoding="utf-8").strip() if formula_path.exists() else "",
     )
-
-
-def now_utc() -> str:
-    """ISO timestamp (UTC, seconds) for provenance."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,107 @@
+"""A tiny array namespace, so each density is written once for PyMC and for NumPy.
+
+:data:`PT` builds PyTensor graphs (rows are the only axis); :data:`NP` evaluates the
+same expressions on posterior draws (leading draw axes, rows on the last axis). The
+likelihood families, the dropout log-likelihoods and the linear predictors are written
+against an :class:`Ops` argument, so the model that is sampled and the NumPy code that
+predicts from (or reweights) its draws cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+
+@dataclass(frozen=True)
+class Ops:
+    """The handful of array functions the densities need, for one backend."""
+
+    take: Callable[[Any, Any], Any]  # x[..., idx]: rows on the last axis
+    take_rows: Callable[[Any, Any], Any]  # x[..., idx, :]: rows before a last (k) axis
+    col: Callable[[Any], Any]  # per-draw scalar -> broadcastable against rows
+    zeros_like: Callable[[Any], Any]
+    where: Callable[..., Any]
+    log: Callable[[Any], Any]
+    exp: Callable[[Any], Any]
+    softplus: Callable[[Any], Any]
+    gammaln: Callable[[Any], Any]
+    logaddexp: Callable[[Any, Any], Any]
+    log1mexp: Callable[[Any], Any]
+    minimum: Callable[[Any, Any], Any]
+    maximum: Callable[[Any, Any], Any]
+    as_float: Callable[[Any], Any]
+    eq: Callable[[Any, Any], Any]
+    logsumexp: Callable[[Any], Any]  # over the last axis
+    matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
+
+
+def _np_log1mexp(x: Any) -> Any:
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(x > -np.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
+NP = Ops(
+    take=lambda x, idx: np.take(x, idx, axis=-1),
+    take_rows=lambda x, idx: np.take(x, idx, axis=-2),
+    col=lambda x: np.asarray(x, dtype=np.float64)[..., None],
+    zeros_like=np.zeros_like,
+    where=np.where,
+    log=np.log,
+    exp=np.exp,
+    softplus=lambda x: np.logaddexp(0.0, x),
+    gammaln=special.gammaln,
+    logaddexp=np.logaddexp,
+    log1mexp=_np_log1mexp,
+    minimum=np.minimum,
+    maximum=np.maximum,
+    as_float=lambda x: np.asarray(x, dtype=np.float64),
+    eq=np.equal,
+    logsumexp=lambda x: special.logsumexp(x, axis=-1),
+    matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
+)
+"""NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
+
+
+@cache
+def _pytensor_ops() -> Ops:
+    """Return the PyTensor backend, built on first use (importing PyTensor costs seconds)."""
+    import pytensor.tensor as pt
+
+    return Ops(
+        take=lambda x, idx: x[idx],
+        take_rows=lambda x, idx: x[idx],
+        col=lambda x: x,
+        zeros_like=pt.zeros_like,
+        where=pt.where,
+        log=pt.log,
+        exp=pt.exp,
+        softplus=pt.softplus,
+        gammaln=pt.gammaln,
+        logaddexp=pt.logaddexp,
+        log1mexp=pt.log1mexp,
+        minimum=pt.minimum,
+        maximum=pt.maximum,
+        as_float=lambda x: pt.cast(pt.as_tensor_variable(x), "float64"),
+        eq=pt.eq,
+        logsumexp=lambda x: pt.logsumexp(x, axis=-1),
+        matvec=lambda x, beta: x @ beta,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """``PT``: the PyTensor backend (rows are the only axis), imported lazily."""
+    if name == "PT":
+        return _pytensor_ops()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def log_sigmoid(ops: Ops, x: Any) -> Any:
+    """``log(sigmoid(x))``, stable for large ``|x|``."""
+    return -ops.softplus(-x)

@@ -1,0 +1,97 @@
+"""The fit stages with a stand-in sampler: reuse of a posterior, and what is written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayes_qct.fitting import fitfolder as ff
+from bayes_qct.fitting import listing
+from bayes_qct.fitting.pipeline import run_fit
+from bayes_qct.modeling.build import model_data
+from bayes_qct.modeling.sample import SampleTimes
+from bayes_qct.modeling.spec import load_spec
+from tests.conftest_model import fake_posterior, simulate_cohort
+
+
+class FakeSampler:
+    """Posterior-shaped draws without MCMC; counts its calls."""
+
+    def __init__(self, cohort):
+        self.cohort = cohort
+        self.calls = 0
+
+    def __call__(self, model, settings, *, progress=True):
+        self.calls += 1
+        spec = load_spec("offending")
+        data = model_data(self.cohort, spec)
+        post = fake_posterior(data, chains=2, draws=100, seed=self.calls)
+        post["sigma_participant"] = post["sigma_site"] + 0.5
+        rng = np.random.default_rng(self.calls)
+        stats = xr.Dataset(
+            {
+                "diverging": (("chain", "draw"), np.zeros((2, 100), bool)),
+                "energy": (("chain", "draw"), rng.normal(size=(2, 100))),
+            },
+            coords={"chain": post["chain"], "draw": post["draw"]},
+        )
+        observed = xr.Dataset({"y": ("obs", data.y[data.obs_rows])}, coords={"obs": data.obs_rows})
+        tree = xr.DataTree.from_dict(
+            {"posterior": post, "sample_stats": stats, "observed_data": observed}
+        )
+        return tree, SampleTimes(0.0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return simulate_cohort(30, seed=7, phi=-1.0, n_sites=3)[0]
+
+
+def test_pattern_mixture_reuses_the_mar_posterior(tmp_path, cohort):
+    sampler = FakeSampler(cohort)
+    root = tmp_path / "offending"
+    mar_spec = load_spec("offending")
+    mar = run_fit(
+        cohort, mar_spec, folder=root / "default", sampler=sampler, force=False, root=root
+    )
+    assert sampler.calls == 1 and mar.posterior_from is None
+    pm_spec = load_spec("offending", overrides={"missingness": "pattern-mixture", "delta": -1.0})
+    folder = root / pm_spec.model_label()
+    shifted = run_fit(cohort, pm_spec, folder=folder, sampler=sampler, force=False, root=root)
+    assert sampler.calls == 1, "pattern-mixture resampled instead of reusing the MAR draws"
+    assert shifted.posterior_from == str(root / "default")
+    assert ff.load_fit(folder).record.posterior_from == str(root / "default")
+    assert ff.load_fit(folder).spec == pm_spec
+    # the same draws and diagnostics, other predictions on the missed waves
+    a = xr.open_datatree(root / "default" / "posterior.nc")
+    b = xr.open_datatree(folder / "posterior.nc")
+    np.testing.assert_array_equal(a["posterior"]["b0"].values, b["posterior"]["b0"].values)
+    assert shifted.diagnostics == mar.diagnostics
+    key = ["quantity", "legal_status", "wave"]
+    left = mar.contrasts.set_index(key)["mean"]
+    right = shifted.contrasts.set_index(key)["mean"]
+    assert left[("expected_days", "QCT", "t1")] == right[("expected_days", "QCT", "t1")]
+    assert right[("expected_days", "QCT", "t4")] < left[("expected_days", "QCT", "t4")]
+    # rerun: the unchanged fit itself is reused
+    again = run_fit(cohort, pm_spec, folder=folder, sampler=sampler, force=False, root=root)
+    assert again.reused and sampler.calls == 1
+    # force resamples
+    run_fit(cohort, pm_spec, folder=folder, sampler=sampler, force=True, root=root)
+    assert sampler.calls == 2
+
+
+def test_selection_at_another_phi_is_not_reused(tmp_path, cohort):
+    sampler = FakeSampler(cohort)
+    root = tmp_path / "offending"
+    one = load_spec("offending", overrides={"missingness": "selection", "phi": -1.0})
+    two = load_spec("offending", overrides={"missingness": "selection", "phi": -2.0})
+    sampler_spec_fit = run_fit(
+        cohort, one, folder=root / one.model_label(), sampler=sampler, force=False, root=root
+    )
+    assert sampler_spec_fit.posterior_from is None
+    run_fit(cohort, two, folder=root / two.model_label(), sampler=sampler, force=False, root=root)
+    assert sampler.calls == 2
+    fits = listing.fits_table(root)
+    assert len(fits) == 2 and set(fits["missingness"]) == {"selection"}
+    assert set(fits["parameters"]) == {"phi = -1", "phi = -2"}
