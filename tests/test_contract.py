@@ -59,7 +59,8 @@ def test_text_in_days(long_table, tmp_path):
 def test_unknown_legal_status(long_table, tmp_path):
     long_table.loc[long_table["participant_id"] == "p000", "legal_status"] = "DTTO"
     msg = _refused(long_table, tmp_path)
-    assert "row 1, column 'legal_status'" in msg and "QCT, voluntary" in msg
+    # the three rows of one participant: one line naming them
+    assert "column 'legal_status'" in msg and "QCT, voluntary" in msg and "rows 1, 2, 3" in msg
 
 
 def test_unknown_wave(long_table, tmp_path):
