@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayes_qct.cli._common import console, err_console, handle_errors
+from bayes_qct.cli._common import console, handle_errors, print_warning, styled
 from bayes_qct.constants import OUTCOMES
 
 if TYPE_CHECKING:
@@ -54,8 +54,11 @@ def _fmt_p(p: float) -> str:
 
 def _print(result: ChecksResult) -> None:
     console.print(
-        f"[bold]{result.outcome}[/]: the paper's frequentist checks on {result.label}; "
-        "handling per row",
+        styled(
+            f"{result.outcome}:",
+            "bold",
+            f"the paper's frequentist checks on {result.label}; handling per row",
+        ),
         highlight=False,
     )
     table = Table(show_lines=False, pad_edge=False, box=None)
@@ -107,7 +110,9 @@ def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
     if path.exists():
         if path.read_text(encoding="utf-8") == text:
             console.print(
-                f"{path} is already up to date (same checks); not rewritten", highlight=False
+                f"{path} is already up to date (same checks); not rewritten",
+                highlight=False,
+                markup=False,
             )
             return
         if not force:
@@ -116,7 +121,7 @@ def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
                 "pass --force to overwrite it"
             )
     atomic_write_text(path, text, force=True)
-    console.print(f"wrote {path}", highlight=False)
+    console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -152,7 +157,7 @@ def check(
     outcomes = list(OUTCOMES) if outcome == "all" else [outcome]
     cohort = load_cohort(data, mapping=mapping)
     for warning in cohort.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        print_warning(warning)
     for name in outcomes:
         result = run_checks(cohort, name)
         _print(result)

@@ -86,6 +86,7 @@ def simulate(
         f"delta {s['delta']:g}, {s['pattern']}, driven by {s['dropout_outcome']}); "
         f"interviewed per wave {waves}.",
         highlight=False,
+        markup=False,
     )
     rows = [
         r
@@ -97,5 +98,6 @@ def simulate(
             f"  truth (full data, before dropout): {r['outcome']} t1->t4 {r['quantity']} "
             f"{r['legal_status']}: {r['value']:.3f}",
             highlight=False,
+            markup=False,
         )
-    console.print(f"wrote {csv_path} and {json_path}", highlight=False)
+    console.print(f"wrote {csv_path} and {json_path}", highlight=False, markup=False)
