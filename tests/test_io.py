@@ -204,3 +204,53 @@ def test_the_bundled_cohort_written_wide_reads_back_the_same(tmp_path):
     to_wide(bundled.data).to_csv(path, index=False)
     back = load_cohort(path)
     pd.testing.assert_frame_equal(back.data, bundled.data, check_dtype=False)
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+def test_provenance_records_the_file_and_the_mapping_apart(long_table, tmp_path):
+    import hashlib
+    import json
+    import tomllib
+
+    path = tmp_path / "theirs.csv"
+    long_table.rename(columns={"participant_id": "client_id"}).to_csv(path, index=False)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\nclient_id = "participant_id"\n')
+    cohort = load_cohort(path, mapping=mapping)
+    both = hashlib.sha256(path.read_bytes() + mapping.read_bytes()).hexdigest()
+    assert cohort.sha256 == both  # the combined hash stays the fit's key
+    record = json.loads(json.dumps(cohort.provenance()))
+    assert record == {
+        "source": str(path),
+        "sha256": both,
+        "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "mapping": {
+            "path": str(mapping),
+            "sha256": hashlib.sha256(mapping.read_bytes()).hexdigest(),
+            "content": tomllib.loads(mapping.read_text()),
+        },
+        "label": cohort.label,
+        "synthetic": False,
+        "n_participants": cohort.n_participants,
+        "n_rows": len(cohort.data),
+    }
+    assert cohort.with_data(cohort.data).provenance() == cohort.provenance()
+
+    result = CliRunner().invoke(app, ["data", "validate", str(path), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert record["file_sha256"] in flat and record["mapping"]["sha256"] in flat
+
+
+def test_provenance_without_a_mapping(long_table, tmp_path):
+    import hashlib
+
+    path = tmp_path / "cohort.csv"
+    long_table.to_csv(path, index=False)
+    record = load_cohort(path).provenance()
+    assert record["mapping"] is None
+    alone = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record["file_sha256"] == record["sha256"] == alone
+    assert cohort_from_frame(long_table).provenance()["file_sha256"] is None

@@ -40,6 +40,13 @@ def validate(
     )
     summary = summarise(cohort)
     console.print(styled("valid:", "bold green", summary.label), highlight=False)
+    if cohort.mapping_path is not None:
+        for line in (
+            f"sha256 of the file:    {cohort.file_sha256}",
+            f"sha256 of the mapping: {cohort.mapping_sha256} ({cohort.mapping_path})",
+            f"sha256 of the two (the data's key, as above): {cohort.sha256}",
+        ):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print(
         f"{cohort.n_participants} participants, {int(cohort.data['interviewed'].sum())} interviews",
         highlight=False,

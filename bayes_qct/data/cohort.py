@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,11 +39,16 @@ class Cohort:
     source
         Where it came from (a file path, or the bundled dataset's name).
     sha256
-        Hash of the input file's bytes (and of the mapping file, when one was used).
+        Hash of the input file's bytes followed by the mapping file's, when one was used
+        (what a fit is keyed on: the same file read with another mapping is other data).
     synthetic
         True for the bundled reconstructed cohort; every summary printed from it says so.
     warnings
         Non-fatal findings of validation (small sites, thin waves).
+    file_sha256
+        Hash of the input file's bytes alone (None for a cohort made from a DataFrame).
+    mapping_path, mapping_sha256, mapping
+        The column mapping used, if any: its path, the hash of its bytes and its content.
     """
 
     data: pd.DataFrame
@@ -49,6 +56,10 @@ class Cohort:
     sha256: str
     synthetic: bool = False
     warnings: tuple[str, ...] = field(default=())
+    file_sha256: str | None = None
+    mapping_path: str | None = None
+    mapping_sha256: str | None = None
+    mapping: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -60,6 +71,36 @@ class Cohort:
     def n_participants(self) -> int:
         """Number of enrolled participants."""
         return int(self.data["participant_id"].nunique())
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the data came from, JSON-ready: for a fit's record of its input.
+
+        Returns
+        -------
+        dict
+            ``source``, ``sha256`` (file and mapping together: the fit key),
+            ``file_sha256`` (the file alone), ``mapping`` (``path``, ``sha256`` and
+            ``content`` of the mapping, or None without one), ``label``, ``synthetic``,
+            ``n_participants`` and ``n_rows``.
+        """
+        mapping = None
+        if self.mapping_path is not None:
+            mapping = {
+                "path": self.mapping_path,
+                "sha256": self.mapping_sha256,
+                # TOML dates and times become strings
+                "content": json.loads(json.dumps(self.mapping, default=str)),
+            }
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "file_sha256": self.file_sha256,
+            "mapping": mapping,
+            "label": self.label,
+            "synthetic": self.synthetic,
+            "n_participants": self.n_participants,
+            "n_rows": len(self.data),
+        }
 
     def participants(self) -> pd.DataFrame:
         """One row per participant: id, site, legal_status (first wave's covariates)."""
@@ -85,13 +126,7 @@ class Cohort:
 
     def with_data(self, data: pd.DataFrame, *, source: str | None = None) -> Cohort:
         """Return a copy with a transformed table (e.g. after LOCF), provenance kept."""
-        return Cohort(
-            data=data,
-            source=source or self.source,
-            sha256=self.sha256,
-            synthetic=self.synthetic,
-            warnings=self.warnings,
-        )
+        return replace(self, data=data, source=source or self.source)
 
 
 def status_codes(data: pd.DataFrame) -> np.ndarray:

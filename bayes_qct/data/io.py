@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -326,11 +327,18 @@ def load_cohort_file(
         if meta.exists():
             synthetic = bool(json.loads(meta.read_text()).get("synthetic", True))
     source = path.name if synthetic else str(path)
-    return cohort_from_frame(
+    cohort = cohort_from_frame(
         raw,
         source=source,
         outcome=outcome,
         sha256=file_sha256(path, mapping),
         synthetic=synthetic,
         names={new: old for new, old in renamed.items() if new != old},
+    )
+    return replace(
+        cohort,
+        file_sha256=file_sha256(path),
+        mapping_path=None if mapping is None else str(mapping),
+        mapping_sha256=None if mapping is None else file_sha256(mapping),
+        mapping=table,
     )
