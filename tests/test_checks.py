@@ -219,3 +219,28 @@ def test_cli_check_on_the_bundled_cohort(tmp_path, monkeypatch):
     lo = wil[(wil["contrast"] == "t1-t2") & (wil["handling"] == "locf")].iloc[0]
     assert lo["z"] == pytest.approx(cc["z"])  # the paper printed -6.46 for both
     assert cc["paper_value"] == lo["paper_value"] == -6.46
+
+
+@pytest.mark.parametrize(
+    ("outcome", "column"), [("offending", "offending_days"), ("drug-use", "drug_use_days")]
+)
+def test_cli_check_on_a_file_without_the_outcome_exits_2_naming_file_and_column(
+    tmp_path, outcome, column
+):
+    path = tmp_path / "cohort.csv"
+    contract_table(n=20, seed=2).drop(columns=column).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["check", outcome, "--data", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output and f"column '{column}'" in result.output
+    assert not out.exists()
+
+
+def test_cli_check_all_writes_nothing_when_one_outcome_is_missing(tmp_path):
+    path = tmp_path / "cohort.csv"
+    contract_table(n=20, seed=2).drop(columns="drug_use_days").to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["check", "all", "--data", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "column 'drug_use_days'" in result.output
+    assert not out.exists()

@@ -146,6 +146,7 @@ def check(
     LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv.
     """
     from bayes_qct.api import load_cohort
+    from bayes_qct.data.contract import require_outcome
     from bayes_qct.errors import BadInputError
     from bayes_qct.frequentist.checks import run_checks
 
@@ -156,6 +157,8 @@ def check(
         )
     outcomes = list(OUTCOMES) if outcome == "all" else [outcome]
     cohort = load_cohort(data, mapping=mapping)
+    for name in outcomes:  # refuse before anything is written
+        require_outcome(cohort, name)
     for warning in cohort.warnings:
         print_warning(warning)
     for name in outcomes:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.errors import BadInputError
+from bayes_qct.data.contract import require_outcome
 from bayes_qct.frequentist.checks_rows import (
     PaperKey,
     gee_rows,
@@ -153,12 +153,13 @@ def run_checks(cohort: Cohort, outcome: str, *, registry: Any | None = None) -> 
     ChecksResult
         ``table`` with the columns of DATA_CONTRACT §3, ``comparison`` with the difference
         from the paper, and the notes.
+
+    Raises
+    ------
+    BadInputError
+        When the cohort has no observed value of the outcome (or no such column).
     """
-    column = cohort.outcome_column(outcome)  # fails early on an unknown outcome
-    if not cohort.data[column].notna().any():
-        raise BadInputError(
-            f"no observed {column} in the data: nothing to check", file=cohort.source
-        )
+    require_outcome(cohort, outcome)
     registry = registry if registry is not None else _load_default_registry()
     rows, notes = wilcoxon_rows(cohort, outcome)
     builders = [intake_rows, spearman_rows, gee_rows]
