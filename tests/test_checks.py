@@ -270,3 +270,41 @@ def test_cli_check_all_writes_nothing_when_one_outcome_is_missing(tmp_path):
     assert result.exit_code == 2, result.output
     assert "column 'drug_use_days'" in result.output
     assert not out.exists()
+
+
+# --- the table printed to a terminal ---------------------------------------------------------
+
+
+def test_cli_check_table_fits_an_80_column_terminal(cohort_csv, tmp_path):
+    out = tmp_path / "out"
+    args = ["check", "offending", "--data", str(cohort_csv), "--out", str(out)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    too_wide = [line for line in result.output.splitlines() if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide[:5])
+    assert "wilcoxon_signed_rank, complete-case" in result.output
+    wide = CliRunner().invoke(app, [*args, "--wide"], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0 and "paper also printed" in wide.output
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_no_cell_of_the_printed_table_takes_more_than_two_lines(width):
+    import io
+
+    from rich.console import Console
+
+    from bayes_qct.cli._checks_table import sections
+
+    comparison = run_checks(as_cohort(contract_table(n=120, seed=7)), "offending").comparison
+    long = "Standardized composite drug use score at intake " * 3  # wrapped, then shortened
+    first = comparison.index[comparison["analysis"].str.startswith("chi_square_2x2")][0]
+    comparison.loc[first, "analysis"] = f"chi_square_2x2: {long}"
+    for section in sections(comparison, width=width):
+        assert all(cell.count("\n") <= 1 for row in section.rows for cell in row)
+        console = Console(width=width, file=io.StringIO(), record=True)
+        console.print(section.table())
+        lines = console.export_text().splitlines()
+        assert max(len(line) for line in lines) <= width
+        # rich wraps nothing further: one header line, then each row's own lines
+        heights = [max(cell.count("\n") for cell in row) + 1 for row in section.rows]
+        assert len(lines) == 1 + sum(heights), section.title

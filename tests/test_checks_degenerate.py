@@ -140,3 +140,4 @@ def test_cli_check_on_one_group_writes_the_reasons_and_prints_them(tmp_path):
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out / "checks.csv", keep_default_na=False)
     assert "no voluntary participant" in " ".join(written["note"])
+    assert "no voluntary participant" in result.output

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayes_qct.cli._common import console, handle_errors, print_warning, styled
+from bayes_qct.cli._checks_table import fmt_ci, fmt_g, fmt_number, fmt_p, sections
+from bayes_qct.cli._common import console, handle_errors, plain, print_warning, styled
 from bayes_qct.constants import OUTCOMES
 
 if TYPE_CHECKING:
@@ -28,31 +29,7 @@ app = typer.Typer(
 CHECKS_FILE = "checks.csv"
 
 
-def _fmt(value: object, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _fmt_g(value: float) -> str:
-    return "" if isinstance(value, float) and math.isnan(value) else f"{value:.4g}"
-
-
-def _fmt_ci(lower: float, upper: float) -> str:
-    if math.isnan(lower) or math.isnan(upper):
-        return ""
-    return f"{lower:.3g} to {upper:.3g}"
-
-
-def _fmt_p(p: float) -> str:
-    if isinstance(p, float) and math.isnan(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _print(result: ChecksResult) -> None:
+def _print(result: ChecksResult, *, wide: bool = False) -> None:
     console.print(
         styled(
             f"{result.outcome}:",
@@ -61,6 +38,25 @@ def _print(result: ChecksResult) -> None:
         ),
         highlight=False,
     )
+    if wide:
+        _print_wide(result)
+    else:
+        for section in sections(result.comparison, width=console.width):
+            console.print()
+            console.print(styled(section.title, "bold"), highlight=False)
+            console.print(section.table())
+            for number, reason in section.footnotes:
+                console.print(f"  [{number}] {reason}", highlight=False, markup=False)
+        console.print(
+            "\nEvery column, and what else the paper printed: checks.csv or --wide.",
+            highlight=False,
+            markup=False,
+        )
+    for note in result.notes:
+        console.print(f"- {note}", highlight=False, markup=False)
+
+
+def _print_wide(result: ChecksResult) -> None:
     table = Table(show_lines=False, pad_edge=False, box=None)
     for name, justify in (
         ("analysis", "left"),
@@ -77,29 +73,29 @@ def _print(result: ChecksResult) -> None:
         ("effect r", "right"),
         ("paper also printed", "left"),
         ("paper section", "left"),
+        ("note", "left"),
     ):
         table.add_column(name, justify=justify)
     for row in result.comparison.itertuples(index=False):
         table.add_row(
-            row.analysis,
-            row.group,
-            row.contrast,
-            row.handling,
-            _fmt(row.n, 0) if not isinstance(row.n, float) or not math.isnan(row.n) else "",
+            plain(row.analysis),
+            plain(row.group),
+            plain(row.contrast),
+            plain(row.handling),
+            fmt_number(row.n, 0) if not isinstance(row.n, float) or not math.isnan(row.n) else "",
             row.compared,
-            _fmt(row.ours),
-            _fmt_g(row.paper_value),
-            _fmt_g(row.difference),
-            _fmt_ci(row.lower, row.upper),
-            _fmt_p(row.p),
-            _fmt(row.effect_r, 2),
-            row.paper_detail,
-            row.paper_ref.split(" [")[0],
+            fmt_number(row.ours),
+            fmt_g(row.paper_value),
+            fmt_g(row.difference),
+            fmt_ci(row.lower, row.upper),
+            fmt_p(row.p),
+            fmt_number(row.effect_r, 2),
+            plain(row.paper_detail),
+            plain(row.paper_ref.split(" [")[0]),
+            plain(row.note),
         )
     # a table this wide is read in a wide terminal or a file: never squeeze it to 80
     Console(width=max(console.width, 250)).print(table)
-    for note in result.notes:
-        console.print(f"- {note}", highlight=False, markup=False)
 
 
 def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
@@ -139,11 +135,19 @@ def check(
         "one sub-folder per outcome).",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite a different checks.csv."),
+    wide: bool = typer.Option(
+        False,
+        "--wide",
+        help="Print the table with every column (about 250 characters wide) instead of "
+        "one short table per analysis.",
+    ),
 ) -> None:
     """Run the paper's frequentist analyses of an outcome beside its published values.
 
     Wilcoxon, Mann-Whitney, chi-square, t, Spearman and logistic analyses (complete case,
-    LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv.
+    LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv. A
+    check the data do not allow (one group, a constant covariate, no pairs) keeps its row
+    with the reason in the note column.
     """
     from bayes_qct.api import load_cohort
     from bayes_qct.data.contract import require_outcome
@@ -163,7 +167,7 @@ def check(
         print_warning(warning)
     for name in outcomes:
         result = run_checks(cohort, name)
-        _print(result)
+        _print(result, wide=wide)
         if out is None:
             folder = Path("posterior") / name / "checks"
         else:
