@@ -37,6 +37,11 @@ def print_warning(message: object) -> None:
     err_console.print(styled("warning:", "yellow", message), highlight=False)
 
 
+def print_note(message: object) -> None:
+    """Print a note on stderr (something the user may not expect), the message as written."""
+    err_console.print(styled("note:", "cyan", message), highlight=False)
+
+
 def handle_errors[F: Callable[..., Any]](fn: F) -> F:
     """Turn the toolkit's exceptions into a clear message and the contract's exit code."""
 
