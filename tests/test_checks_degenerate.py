@@ -47,6 +47,15 @@ CASES = {
     "one stage": lambda d: d.assign(stage_of_change="action"),
     "one drug score": lambda d: d.assign(composite_drug_score=0.2),
     "nobody homeless": lambda d: d.assign(homeless=0),
+    "no age recorded": lambda d: d.assign(age=None),
+    "nobody at liberty": lambda d: _constant(d, 0).assign(days_at_liberty=0),
+    "QCT all zero": lambda d: d.assign(
+        offending_days=d["offending_days"].where(
+            (d["legal_status"] != "QCT") | d["offending_days"].isna(), 0
+        )
+    ),
+    "site 2 is QCT": lambda d: d.assign(site=np.where(d["legal_status"] == "QCT", "S02", "S01")),
+    "one person": lambda d: d[d["participant_id"] == "p000"],
     "two people": lambda d: d[d["participant_id"].isin(["p000", "p001"])],
     "three people": lambda d: d[d["participant_id"].isin(["p000", "p001", "p002"])],
 }
