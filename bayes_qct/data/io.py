@@ -132,7 +132,7 @@ def _split_wide(name: str, waves: dict[str, str]) -> tuple[str, str] | None:
 
 
 def mapped_names(columns: list[str] | pd.Index, mapping: dict | None) -> dict[str, str]:
-    """Each column's name after a mapping: ``[columns]`` renames, then wide wave suffixes."""
+    """Return each column's name after a mapping: ``[columns]``, then wide wave suffixes."""
     renames = {str(k): str(v) for k, v in (mapping or {}).get("columns", {}).items()}
     waves = _wave_labels(mapping)
     out = {}
@@ -320,7 +320,8 @@ def load_cohort_file(
     problems = wave_column_problems(raw.columns, str(path), mapping=table)
     if problems:
         raise BadInputError(problems)
-    renamed = {new: str(old) for old, new in mapped_names(raw.columns, table).items()}
+    renamed = mapped_names(raw.columns, table)
+    file_names = {new: str(old) for old, new in renamed.items() if new != str(old)}
     raw = apply_mapping(raw, table)
     if synthetic:
         meta = path.with_suffix(".json")
@@ -333,7 +334,7 @@ def load_cohort_file(
         outcome=outcome,
         sha256=file_sha256(path, mapping),
         synthetic=synthetic,
-        names={new: old for new, old in renamed.items() if new != old},
+        names=file_names,
     )
     return replace(
         cohort,
