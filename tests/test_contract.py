@@ -135,7 +135,7 @@ def test_warnings_are_warnings(tmp_path):
 
 
 def test_require_outcome_names_the_file_and_the_missing_column(long_table, tmp_path):
-    from bayes_qct.data.contract import require_outcome
+    from bayes_qct.data.cohort import require_outcome
 
     path = tmp_path / "no_drug.csv"
     long_table.drop(columns="drug_use_days").to_csv(path, index=False)

@@ -150,7 +150,7 @@ def check(
     with the reason in the note column.
     """
     from bayes_qct.api import load_cohort
-    from bayes_qct.data.contract import require_outcome
+    from bayes_qct.data.cohort import require_outcome
     from bayes_qct.errors import BadInputError
     from bayes_qct.frequentist.checks import run_checks
 

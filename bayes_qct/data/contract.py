@@ -10,7 +10,6 @@ import pandas as pd
 import pandera.pandas as pa
 
 from bayes_qct.constants import LEGAL_STATUSES, MAX_DAYS, OUTCOMES, STAGES_OF_CHANGE, WAVES
-from bayes_qct.data.cohort import Cohort
 from bayes_qct.errors import BadInputError, Problem
 
 REQUIRED = ("participant_id", "site", "legal_status", "wave")
@@ -321,56 +320,6 @@ def validate_or_raise(
         problems.sort(key=lambda p: (_row_key(p.row), p.column or ""))
         raise BadInputError(problems)
     return parsed, warnings
-
-
-def require_outcome(cohort: Cohort, outcome: str) -> str:
-    """Return the column of an outcome the cohort must have for an analysis of it.
-
-    Parameters
-    ----------
-    cohort
-        A loaded cohort (any file holding at least the required columns is one).
-    outcome
-        ``offending`` or ``drug-use`` (or its column name).
-
-    Returns
-    -------
-    str
-        The column, ``offending_days`` or ``drug_use_days``.
-
-    Raises
-    ------
-    BadInputError
-        Naming the cohort's file and the column, when the outcome is unknown, the column
-        is absent or it holds no observed value.
-    """
-    if outcome not in OUTCOMES and outcome not in OUTCOMES.values():
-        raise BadInputError(
-            f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}",
-            file="<command line>",
-        )
-    column = OUTCOMES.get(outcome, outcome)
-    name = next(k for k, v in OUTCOMES.items() if v == column)
-    if column not in cohort.data.columns:
-        raise BadInputError(
-            Problem(
-                cohort.source,
-                f"no such column: the {name} analysis needs it (a mapping's [columns] can "
-                "rename the file's own)",
-                column=column,
-                expected=f"whole days 0..{MAX_DAYS} per participant x wave",
-            )
-        )
-    if not cohort.data[column].notna().any():
-        raise BadInputError(
-            Problem(
-                cohort.source,
-                f"no observed {column}: the {name} analysis needs at least one",
-                column=column,
-                expected="at least one observed value",
-            )
-        )
-    return column
 
 
 def to_cohort_frame(parsed: pd.DataFrame) -> pd.DataFrame:

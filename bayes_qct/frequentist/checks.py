@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_qct.constants import CI_PROB
-from bayes_qct.data.cohort import Cohort
-from bayes_qct.data.contract import require_outcome
+from bayes_qct.data.cohort import Cohort, require_outcome
 from bayes_qct.frequentist.checks_models import gee_rows, logistic_rows
 from bayes_qct.frequentist.checks_rows import (
     PaperKey,
