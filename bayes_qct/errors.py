@@ -33,8 +33,49 @@ class BayesQCTError(Exception):
     exit_code = 1
 
 
+ROWS_SHOWN = 5
+"""Rows named in a message for a problem that recurs; the rest are counted."""
+
+KINDS_SHOWN = 20
+"""Distinct problems listed in a message; the rest are counted in a last line."""
+
+
+def _rows_text(rows: list[int | str]) -> str:
+    shown = ", ".join(f"{r:,}" if isinstance(r, int) else str(r) for r in rows[:ROWS_SHOWN])
+    more = f" and {len(rows) - ROWS_SHOWN:,} more" if len(rows) > ROWS_SHOWN else ""
+    prefix = "rows " if all(isinstance(r, int) for r in rows) else ""
+    return f"{prefix}{shown}{more}"
+
+
+def summarise_problems(problems: list[Problem]) -> list[str]:
+    """One line per distinct problem (file, column, message), naming its first rows.
+
+    A problem met on many rows (an unmapped label in a large file) is one line with its
+    first :data:`ROWS_SHOWN` rows and a count of the others; after :data:`KINDS_SHOWN`
+    distinct problems, a last line counts what is left.
+    """
+    groups: dict[tuple[str, str | None, str, str | None], list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.file, p.column, p.message, p.expected), []).append(p)
+    lines = []
+    for (file, column, message, expected), members in list(groups.items())[:KINDS_SHOWN]:
+        rows = list(dict.fromkeys(p.row for p in members if p.row is not None))
+        if len(rows) <= 1:
+            lines.append(str(members[0]))
+        else:
+            lines.append(f"{Problem(file, message, None, column, expected)}: {_rows_text(rows)}")
+    rest = sum(len(members) for members in list(groups.values())[KINDS_SHOWN:])
+    if rest:
+        lines.append(f"... and {rest:,} more problem(s) of other kinds, not listed")
+    return lines
+
+
 class BadInputError(BayesQCTError):
-    """Input refused: lists every problem found at once (exit code 2)."""
+    """Input refused: lists every problem found at once (exit code 2).
+
+    ``problems`` holds every problem, one per cell; the message groups identical ones
+    (see :func:`summarise_problems`) so that a large file gives a readable message.
+    """
 
     exit_code = 2
 
@@ -49,8 +90,8 @@ class BadInputError(BayesQCTError):
             if any(isinstance(p.row, int) for p in self.problems)
             else ""
         )
-        lines = [f"{len(self.problems)} problem(s) in the input; nothing was written{hint}:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines = [f"{len(self.problems):,} problem(s) in the input; nothing was written{hint}:"]
+        lines += [f"  - {line}" for line in summarise_problems(self.problems)]
         super().__init__("\n".join(lines))
 
 

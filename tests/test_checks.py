@@ -79,6 +79,30 @@ def test_checks_table_has_exactly_the_contract_columns(offending_checks):
     assert offending_checks.notes[0].startswith("data: hand-built test cohort")
 
 
+CONTRACT_COLUMNS = (
+    "outcome", "analysis", "group", "contrast", "handling", "n", "statistic", "z", "p",
+    "effect_r", "paper_value", "paper_ref",
+)  # fmt: skip
+"""DATA_CONTRACT §3's columns of checks.csv: later columns may be added, never these renamed."""
+
+
+def test_checks_csv_keeps_the_contract_columns_first_and_adds_the_interval(offending_checks):
+    table = offending_checks.table
+    assert tuple(table.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    added = tuple(table.columns[len(CONTRACT_COLUMNS) :])
+    assert added == ("lower", "upper", "ci_kind", "ci_prob", "note")
+    with_ci = table[table["lower"].notna()]
+    assert len(with_ci) > 10
+    assert with_ci["analysis"].str.contains("odds_ratio|gee_").all()
+    assert (with_ci["ci_kind"] == "wald").all() and (with_ci["ci_prob"] == 0.95).all()
+    odds = with_ci[with_ci["analysis"].str.contains("odds_ratio")]
+    assert ((odds["lower"] < odds["statistic"]) & (odds["statistic"] < odds["upper"])).all()
+    comparison = offending_checks.comparison
+    assert np.allclose(table["lower"], comparison["lower"], equal_nan=True)
+    without = table[table["lower"].isna()]
+    assert (without["ci_kind"] == "").all() and without["ci_prob"].isna().all()
+
+
 def test_paper_rows_carry_the_published_value_and_section(offending_checks):
     table = offending_checks.table.set_index(["analysis", "group", "contrast", "handling"])
     row = table.loc[("wilcoxon_signed_rank", "QCT", "t1-t2", "complete-case")]
@@ -200,9 +224,11 @@ def test_cohort_without_covariates_runs_the_tests_it_can():
     checks = run_checks(as_cohort(df), "offending")
     analyses = set(checks.table["analysis"])
     assert "chi_square_2x2: homeless" not in analyses
-    assert "spearman: no offending at t2 ~ drug_use_reduced_t2" not in analyses
     assert any("homeless: not in the data" in note for note in checks.notes)
-    assert any("fewer than 3 pairs" in note for note in checks.notes)
+    # drug use is a column with no value: its correlation has a row that says why
+    table = checks.table.set_index("analysis")
+    assert "fewer than 3 pairs" in table.loc["spearman: no offending at t2 ~ drug_use_reduced_t2",
+                                             "note"]  # fmt: skip
     with pytest.raises(BadInputError, match="no observed drug_use_days"):
         run_checks(as_cohort(df), "drug-use")
 
@@ -219,3 +245,66 @@ def test_cli_check_on_the_bundled_cohort(tmp_path, monkeypatch):
     lo = wil[(wil["contrast"] == "t1-t2") & (wil["handling"] == "locf")].iloc[0]
     assert lo["z"] == pytest.approx(cc["z"])  # the paper printed -6.46 for both
     assert cc["paper_value"] == lo["paper_value"] == -6.46
+
+
+@pytest.mark.parametrize(
+    ("outcome", "column"), [("offending", "offending_days"), ("drug-use", "drug_use_days")]
+)
+def test_cli_check_on_a_file_without_the_outcome_exits_2_naming_file_and_column(
+    tmp_path, outcome, column
+):
+    path = tmp_path / "cohort.csv"
+    contract_table(n=20, seed=2).drop(columns=column).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["check", outcome, "--data", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output and f"column '{column}'" in result.output
+    assert not out.exists()
+
+
+def test_cli_check_all_writes_nothing_when_one_outcome_is_missing(tmp_path):
+    path = tmp_path / "cohort.csv"
+    contract_table(n=20, seed=2).drop(columns="drug_use_days").to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["check", "all", "--data", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "column 'drug_use_days'" in result.output
+    assert not out.exists()
+
+
+# --- the table printed to a terminal ---------------------------------------------------------
+
+
+def test_cli_check_table_fits_an_80_column_terminal(cohort_csv, tmp_path):
+    out = tmp_path / "out"
+    args = ["check", "offending", "--data", str(cohort_csv), "--out", str(out)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    too_wide = [line for line in result.output.splitlines() if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide[:5])
+    assert "wilcoxon_signed_rank, complete-case" in result.output
+    wide = CliRunner().invoke(app, [*args, "--wide"], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0 and "paper also printed" in wide.output
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_no_cell_of_the_printed_table_takes_more_than_two_lines(width):
+    import io
+
+    from rich.console import Console
+
+    from bayes_qct.cli._checks_table import sections
+
+    comparison = run_checks(as_cohort(contract_table(n=120, seed=7)), "offending").comparison
+    long = "Standardized composite drug use score at intake " * 3  # wrapped, then shortened
+    first = comparison.index[comparison["analysis"].str.startswith("chi_square_2x2")][0]
+    comparison.loc[first, "analysis"] = f"chi_square_2x2: {long}"
+    for section in sections(comparison, width=width):
+        assert all(cell.count("\n") <= 1 for row in section.rows for cell in row)
+        console = Console(width=width, file=io.StringIO(), record=True)
+        console.print(section.table())
+        lines = console.export_text().splitlines()
+        assert max(len(line) for line in lines) <= width
+        # rich wraps nothing further: one header line, then each row's own lines
+        heights = [max(cell.count("\n") for cell in row) + 1 for row in section.rows]
+        assert len(lines) == 1 + sum(heights), section.title

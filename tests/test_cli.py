@@ -66,3 +66,26 @@ def test_validate_with_mapping(long_table, tmp_path):
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and "bayes-qct" in result.output
+
+
+def test_bracketed_names_in_an_error_are_printed_as_written(long_table, tmp_path):
+    path = tmp_path / "good.csv"
+    long_table.to_csv(path, index=False)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[column]\nclient_id = "participant_id"\n')
+    result = runner.invoke(app, ["data", "validate", str(path), "--mapping", str(mapping)])
+    assert result.exit_code == 2
+    assert "unknown table [column] (expected [columns] and [values.*])" in result.output
+
+
+def test_bracketed_labels_in_the_data_are_printed_as_written(long_table, tmp_path, monkeypatch):
+    long_table["site"] = long_table["site"].map({"site1": "[b]", "site2": "[red]x", "site3": "s3"})
+    long_table = long_table[~long_table["participant_id"].isin(["p000", "p003"])]
+    monkeypatch.chdir(tmp_path)
+    long_table.to_csv("[x].csv", index=False)
+    result = runner.invoke(app, ["data", "validate", "[x].csv"])
+    assert result.exit_code == 0, result.output
+    assert "site [b] has 2 participant(s)" in result.output  # the warning
+    cells = [line.strip("│ ").split(" ")[0] for line in result.output.splitlines()]
+    assert "[b]" in cells and "[red]x" in cells  # the table of sites
+    assert "[x].csv" in result.output

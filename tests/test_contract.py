@@ -59,7 +59,8 @@ def test_text_in_days(long_table, tmp_path):
 def test_unknown_legal_status(long_table, tmp_path):
     long_table.loc[long_table["participant_id"] == "p000", "legal_status"] = "DTTO"
     msg = _refused(long_table, tmp_path)
-    assert "row 1, column 'legal_status'" in msg and "QCT, voluntary" in msg
+    # the three rows of one participant: one line naming them
+    assert "column 'legal_status'" in msg and "QCT, voluntary" in msg and "rows 1, 2, 3" in msg
 
 
 def test_unknown_wave(long_table, tmp_path):
@@ -128,3 +129,28 @@ def test_warnings_are_warnings(tmp_path):
     assert any("fewer than 3" in w for w in cohort.warnings)
     assert any("fewer than 10" in w for w in cohort.warnings)
     assert cohort.n_participants == 6
+
+
+# --- the outcome an analysis needs -----------------------------------------------------------
+
+
+def test_require_outcome_names_the_file_and_the_missing_column(long_table, tmp_path):
+    from bayes_qct.data.cohort import require_outcome
+
+    path = tmp_path / "no_drug.csv"
+    long_table.drop(columns="drug_use_days").to_csv(path, index=False)
+    cohort = load_cohort(path)
+    assert require_outcome(cohort, "offending") == "offending_days"
+    with pytest.raises(BadInputError) as info:
+        require_outcome(cohort, "drug-use")
+    message = str(info.value)
+    assert str(path) in message and "column 'drug_use_days'" in message
+    assert "no such column" in message
+
+    empty = tmp_path / "empty_drug.csv"
+    long_table.assign(drug_use_days=None).to_csv(empty, index=False)
+    with pytest.raises(BadInputError, match="no observed drug_use_days") as info:
+        require_outcome(load_cohort(empty), "drug-use")
+    assert str(empty) in str(info.value)
+    with pytest.raises(BadInputError, match="unknown outcome 'crime'"):
+        require_outcome(cohort, "crime")

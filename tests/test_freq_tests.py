@@ -204,3 +204,34 @@ def test_spearman_textbook_formula():
 def test_every_test_starts_with_the_core_columns(row):
     assert tuple(row.columns[: len(CORE_COLUMNS)]) == CORE_COLUMNS
     assert len(row) == 1
+    assert row["note"].iloc[0] == ""  # computed: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("call", "reason"),
+    [
+        (lambda: wilcoxon_signed_rank([], []), "no pairs"),
+        (lambda: wilcoxon_signed_rank([1, 2], [1, 2]), "all 2 pairs have a zero difference"),
+        (lambda: wilcoxon_signed_rank([1, 2], [None, None]), "no pairs"),
+        (lambda: mann_whitney_u([], [1, 2]), "the first sample is empty"),
+        (lambda: mann_whitney_u([1, 2], [None]), "the second sample is empty"),
+        (lambda: mann_whitney_u([0, 0, 0], [0, 0]), "every value is the same"),
+        (lambda: t_test_independent([1], [2, 3]), "fewer than 2 values in the first sample"),
+        (lambda: t_test_independent([], [2, 3]), "fewer than 2 values in the first sample"),
+        (lambda: t_test_independent([1, 1], [2, 2]), "no variation within either sample"),
+        (lambda: chi_square_2x2([[0, 3], [0, 4]]), "a row or column of the table is empty"),
+        (lambda: spearman([1, 2], [1, 2]), "fewer than 3 pairs"),
+        (lambda: spearman([1, 1, 1, 1], [1, 2, 3, 4]), "the first variable is constant"),
+        (lambda: spearman([1, 2, 3, 4], [0, 0, 0, 0]), "the second variable is constant"),
+    ],
+)
+def test_a_test_that_cannot_be_computed_gives_no_p_and_says_why(call, reason):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from numpy or scipy leaks out
+        row = one(call())
+    assert math.isnan(row["p"]) and math.isnan(row["z"])
+    assert reason in row["note"], row["note"]
+    if reason != "every value is the same":
+        assert math.isnan(row["statistic"])

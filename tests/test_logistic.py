@@ -12,14 +12,12 @@ from bayes_qct.constants import WAVES
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.frequentist.logistic import (
     CANDIDATES,
-    fit_logit,
-    forward_stepwise_lr,
     is_site_two,
     logistic_frame,
-    nagelkerke_r2,
     paper_logistic,
     screen,
 )
+from bayes_qct.frequentist.logit import fit_logit, forward_stepwise_lr, nagelkerke_r2
 
 
 def table_frame(a: int, b: int, c: int, d: int) -> pd.DataFrame:
@@ -153,3 +151,38 @@ def test_logistic_frame_response_is_missing_without_a_t2_value():
     frame = logistic_frame(cohort.with_data(data))
     assert math.isnan(frame.loc["p000", "no_offending_t2"])
     assert frame["no_offending_t2"].notna().sum() == 19
+
+
+def test_a_constant_term_is_screened_out_with_a_reason_and_the_rest_still_fit():
+    cohort = small_cohort()
+    data = cohort.data.assign(site="S02")  # everyone at site 2: site2 is 1 for all
+    result = paper_logistic(cohort.with_data(data))
+    screening = result.screening.set_index("term")
+    assert "one value" in screening.loc["site2", "note"]
+    assert math.isnan(screening.loc["site2", "p"])
+    assert screening.drop(index="site2")["p"].notna().all()
+    assert "site2" in result.excluded and result.combined is not None
+    assert result.stepwise is None or "site2" not in result.stepwise.terms
+
+
+def test_a_response_without_variation_gives_no_model_and_says_why():
+    cohort = small_cohort()
+    data = cohort.data.copy()
+    data["offending_days"] = data["offending_days"].where(data["offending_days"].isna(), 0)
+    result = paper_logistic(cohort.with_data(data))
+    assert result.combined is None and result.stepwise is None
+    assert "no_offending_t2 is 1 for all" in result.reason
+    none_at_t2 = cohort.data.assign(
+        offending_days=cohort.data["offending_days"].where(cohort.data["wave"] != "t2")
+    )
+    result = paper_logistic(cohort.with_data(none_at_t2))
+    assert result.combined is None and "no participant" in result.reason
+
+
+def test_stepwise_skips_a_term_that_cannot_be_estimated():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"y": rng.integers(0, 2, 60).astype(float),
+                          "x": rng.normal(size=60), "c": 1.0})  # fmt: skip
+    frame.loc[frame["y"] == 1, "x"] += 1.5
+    fit, _steps = forward_stepwise_lr(frame, ["c", "x"], response="y")
+    assert fit is not None and fit.terms == ("x",)

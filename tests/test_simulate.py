@@ -47,7 +47,10 @@ def _observed_mean(df: pd.DataFrame, column: str, wave: str) -> float:
 
 @pytest.mark.parametrize("mechanism", sorted(MECHANISMS))
 def test_every_mechanism_gives_a_valid_cohort_and_full_truth(mechanism):
-    df, truth = simulate_cohort(n_participants=60, n_sites=4, dropout=mechanism, delta=0.5, seed=1)
+    delta = 0.5 if mechanism == "pattern-mixture" else None
+    df, truth = simulate_cohort(
+        n_participants=60, n_sites=4, dropout=mechanism, delta=delta, seed=1
+    )
     _valid(df)
     assert len(df) == 60 * 4 and df["site"].nunique() == 4
     json.dumps(truth)
@@ -225,3 +228,87 @@ def test_cli_bad_options_exit_2(tmp_path, args):
     res = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "y.csv"), *args])
     assert res.exit_code == 2, res.output
     assert not (tmp_path / "y.csv").exists()
+
+
+# --- every option against every dropout ------------------------------------------------------
+
+TAKERS = {
+    "--strength": "mar, mnar and shared-parameter",
+    "--dropout-outcome": "mar, mnar and shared-parameter",
+    "--delta": "pattern-mixture",
+}
+VALUES = {"--strength": "-2", "--dropout-outcome": "drug-use", "--delta": "1"}
+UNUSED = [
+    (dropout, option)
+    for dropout in sorted(MECHANISMS)
+    for option, takers in TAKERS.items()
+    if dropout not in takers.replace(" and ", ", ").split(", ")
+]
+
+
+@pytest.mark.parametrize(("dropout", "option"), UNUSED)
+def test_cli_an_option_the_dropout_does_not_use_exits_2(tmp_path, dropout, option):
+    out = tmp_path / "sim.csv"
+    extra = ["--delta", "1"] if dropout == "pattern-mixture" and option != "--delta" else []
+    args = ["simulate", "--out", str(out), "--dropout", dropout, option, VALUES[option], *extra]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    message = " ".join(res.output.split())
+    assert f"{option} is not used by --dropout {dropout}" in message
+    assert f"taken by {TAKERS[option]}" in message
+    assert not out.exists() and not truth_path(out).exists()
+
+
+def test_cli_delta_zero_is_refused_for_a_dropout_without_delta(tmp_path):
+    res = CliRunner().invoke(
+        app, ["simulate", "--out", str(tmp_path / "s.csv"), "--dropout", "mar", "--delta", "0"]
+    )
+    assert res.exit_code == 2 and "--delta is not used by --dropout mar" in res.output
+
+
+def test_cli_pattern_mixture_needs_delta_and_says_what_delta_zero_means(tmp_path):
+    out = tmp_path / "pm.csv"
+    res = CliRunner().invoke(app, ["simulate", "--out", str(out), "--dropout", "pattern-mixture"])
+    assert res.exit_code == 2 and "needs --delta" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(
+        app, ["simulate", "--out", str(out), "--dropout", "pattern-mixture", "--delta", "0"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "same cohort as --dropout mcar" in " ".join(res.output.split())
+    help_text = " ".join(CliRunner().invoke(app, ["simulate", "--help"]).output.split())
+    assert "Required with pattern-mixture" in help_text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--dropout", "mcar", "--pattern", "monotone"],
+        ["--dropout", "mar", "--strength", "-1", "--dropout-outcome", "drug-use"],
+        ["--dropout", "mnar", "--strength", "-1", "--pattern", "monotone"],
+        ["--dropout", "shared-parameter", "--strength", "-0.5"],
+        ["--dropout", "pattern-mixture", "--delta", "0.5", "--pattern", "monotone"],
+    ],
+)
+def test_cli_each_dropout_with_its_own_options_runs_and_prints_only_those(tmp_path, args):
+    res = CliRunner().invoke(
+        app, ["simulate", "--out", str(tmp_path / "s.csv"), "--n", "40", "--sites", "4", *args]
+    )
+    assert res.exit_code == 0, res.output
+    summary = " ".join(res.output.split())
+    dropout = args[1]
+    assert ("strength" in summary) == (dropout in ("mar", "mnar", "shared-parameter"))
+    assert ("delta" in summary) == (dropout == "pattern-mixture")
+
+
+def test_api_refuses_a_setting_the_dropout_does_not_use():
+    for kwargs in (
+        {"dropout": "mcar", "strength": -2.0},
+        {"dropout": "pattern-mixture", "strength": -2.0, "delta": 1.0},
+        {"dropout": "mar", "delta": 0.5},
+        {"dropout": "mcar", "dropout_outcome": "drug-use"},
+        {"dropout": "mcar", "status_effect": 0.5},
+    ):
+        with pytest.raises(BadInputError, match="is not used by dropout"):
+            simulate_cohort(n_participants=20, **kwargs)
+    simulate_cohort(n_participants=20, dropout="mar", delta=0.0)  # 0 is no shift: accepted

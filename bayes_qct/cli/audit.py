@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from bayes_qct.cli._common import console, handle_errors
+from bayes_qct.cli._common import console, handle_errors, plain, styled
 from bayes_qct.errors import RefusedOverwriteError
 from bayes_qct.outputs import atomic_write_text
 
@@ -80,20 +80,22 @@ def _main(
     for row in shown.itertuples():
         style = _STYLE.get(row.verdict, "")
         view.add_row(
-            f"[{style}]{row.verdict}[/]",
-            row.check,
-            row.entry_id,
+            styled(row.verdict, style),
+            plain(row.check),
+            plain(row.entry_id),
             _num(row.reported),
             _num(row.recomputed),
-            row.section,
+            plain(row.section),
         )
     console.print(view)
     counts = table["verdict"].value_counts()
     console.print(
-        "Verdicts: " + ", ".join(f"{k} {int(v)}" for k, v in counts.items()), highlight=False
+        "Verdicts: " + ", ".join(f"{k} {int(v)}" for k, v in counts.items()),
+        highlight=False,
+        markup=False,
     )
     status = write_if_changed(out, table.to_csv(index=False, lineterminator="\n"), force=force)
-    console.print(f"Audit table {status}: {out}", highlight=False)
+    console.print(f"Audit table {status}: {out}", highlight=False, markup=False)
     console.print(
         f"\n[bold]Findings ({len(result.findings)})[/] - what does not reconcile or is odd:"
     )

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bayes_qct.cli._common import console, err_console, handle_errors
+from bayes_qct.cli._checks_table import fmt_ci, fmt_g, fmt_number, fmt_p, sections
+from bayes_qct.cli._common import console, handle_errors, plain, print_warning, styled
 from bayes_qct.constants import OUTCOMES
 
 if TYPE_CHECKING:
@@ -28,36 +29,34 @@ app = typer.Typer(
 CHECKS_FILE = "checks.csv"
 
 
-def _fmt(value: object, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _fmt_g(value: float) -> str:
-    return "" if isinstance(value, float) and math.isnan(value) else f"{value:.4g}"
-
-
-def _fmt_ci(lower: float, upper: float) -> str:
-    if math.isnan(lower) or math.isnan(upper):
-        return ""
-    return f"{lower:.3g} to {upper:.3g}"
-
-
-def _fmt_p(p: float) -> str:
-    if isinstance(p, float) and math.isnan(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _print(result: ChecksResult) -> None:
+def _print(result: ChecksResult, *, wide: bool = False) -> None:
     console.print(
-        f"[bold]{result.outcome}[/]: the paper's frequentist checks on {result.label}; "
-        "handling per row",
+        styled(
+            f"{result.outcome}:",
+            "bold",
+            f"the paper's frequentist checks on {result.label}; handling per row",
+        ),
         highlight=False,
     )
+    if wide:
+        _print_wide(result)
+    else:
+        for section in sections(result.comparison, width=console.width):
+            console.print()
+            console.print(styled(section.title, "bold"), highlight=False)
+            console.print(section.table())
+            for number, reason in section.footnotes:
+                console.print(f"  [{number}] {reason}", highlight=False, markup=False)
+        console.print(
+            "\nEvery column, and what else the paper printed: checks.csv or --wide.",
+            highlight=False,
+            markup=False,
+        )
+    for note in result.notes:
+        console.print(f"- {note}", highlight=False, markup=False)
+
+
+def _print_wide(result: ChecksResult) -> None:
     table = Table(show_lines=False, pad_edge=False, box=None)
     for name, justify in (
         ("analysis", "left"),
@@ -74,29 +73,29 @@ def _print(result: ChecksResult) -> None:
         ("effect r", "right"),
         ("paper also printed", "left"),
         ("paper section", "left"),
+        ("note", "left"),
     ):
         table.add_column(name, justify=justify)
     for row in result.comparison.itertuples(index=False):
         table.add_row(
-            row.analysis,
-            row.group,
-            row.contrast,
-            row.handling,
-            _fmt(row.n, 0) if not isinstance(row.n, float) or not math.isnan(row.n) else "",
+            plain(row.analysis),
+            plain(row.group),
+            plain(row.contrast),
+            plain(row.handling),
+            fmt_number(row.n, 0) if not isinstance(row.n, float) or not math.isnan(row.n) else "",
             row.compared,
-            _fmt(row.ours),
-            _fmt_g(row.paper_value),
-            _fmt_g(row.difference),
-            _fmt_ci(row.lower, row.upper),
-            _fmt_p(row.p),
-            _fmt(row.effect_r, 2),
-            row.paper_detail,
-            row.paper_ref.split(" [")[0],
+            fmt_number(row.ours),
+            fmt_g(row.paper_value),
+            fmt_g(row.difference),
+            fmt_ci(row.lower, row.upper),
+            fmt_p(row.p),
+            fmt_number(row.effect_r, 2),
+            plain(row.paper_detail),
+            plain(row.paper_ref.split(" [")[0]),
+            plain(row.note),
         )
     # a table this wide is read in a wide terminal or a file: never squeeze it to 80
     Console(width=max(console.width, 250)).print(table)
-    for note in result.notes:
-        console.print(f"- {note}", highlight=False, markup=False)
 
 
 def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
@@ -107,7 +106,9 @@ def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
     if path.exists():
         if path.read_text(encoding="utf-8") == text:
             console.print(
-                f"{path} is already up to date (same checks); not rewritten", highlight=False
+                f"{path} is already up to date (same checks); not rewritten",
+                highlight=False,
+                markup=False,
             )
             return
         if not force:
@@ -116,7 +117,7 @@ def _write(result: ChecksResult, path: Path, *, force: bool) -> None:
                 "pass --force to overwrite it"
             )
     atomic_write_text(path, text, force=True)
-    console.print(f"wrote {path}", highlight=False)
+    console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -134,13 +135,22 @@ def check(
         "one sub-folder per outcome).",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite a different checks.csv."),
+    wide: bool = typer.Option(
+        False,
+        "--wide",
+        help="Print the table with every column (about 250 characters wide) instead of "
+        "one short table per analysis.",
+    ),
 ) -> None:
     """Run the paper's frequentist analyses of an outcome beside its published values.
 
     Wilcoxon, Mann-Whitney, chi-square, t, Spearman and logistic analyses (complete case,
-    LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv.
+    LOCF, mean imputation) and a GEE on every observed interview; writes checks.csv. A
+    check the data do not allow (one group, a constant covariate, no pairs) keeps its row
+    with the reason in the note column.
     """
     from bayes_qct.api import load_cohort
+    from bayes_qct.data.cohort import require_outcome
     from bayes_qct.errors import BadInputError
     from bayes_qct.frequentist.checks import run_checks
 
@@ -151,11 +161,13 @@ def check(
         )
     outcomes = list(OUTCOMES) if outcome == "all" else [outcome]
     cohort = load_cohort(data, mapping=mapping)
+    for name in outcomes:  # refuse before anything is written
+        require_outcome(cohort, name)
     for warning in cohort.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        print_warning(warning)
     for name in outcomes:
         result = run_checks(cohort, name)
-        _print(result)
+        _print(result, wide=wide)
         if out is None:
             folder = Path("posterior") / name / "checks"
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from bayes_qct.cli._common import console, err_console, handle_errors
+from bayes_qct.cli._common import console, handle_errors, plain, print_warning, styled
 from bayes_qct.constants import LEGAL_STATUSES, WAVES
 
 app = typer.Typer(help="Read, validate and summarise cohort files.", no_args_is_help=True)
@@ -39,20 +39,27 @@ def validate(
         else load_cohort(path, mapping=mapping)
     )
     summary = summarise(cohort)
-    console.print(f"[bold green]valid[/]: {summary.label}", highlight=False)
+    console.print(styled("valid:", "bold green", summary.label), highlight=False)
+    if cohort.mapping_path is not None:
+        for line in (
+            f"sha256 of the file:    {cohort.file_sha256}",
+            f"sha256 of the mapping: {cohort.mapping_sha256} ({cohort.mapping_path})",
+            f"sha256 of the two (the data's key, as above): {cohort.sha256}",
+        ):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print(
         f"{cohort.n_participants} participants, {int(cohort.data['interviewed'].sum())} interviews",
         highlight=False,
     )
     for warning in cohort.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        print_warning(warning)
 
     table = Table(title="Participants by site and legal status")
     table.add_column("site")
     for col in summary.participants.columns:
         table.add_column(str(col), justify="right")
     for site, row in summary.participants.iterrows():
-        table.add_row(str(site), *(str(v) for v in row))
+        table.add_row(plain(site), *(str(v) for v in row))
     console.print(table)
 
     table = Table(title="Observed per wave")
@@ -91,12 +98,12 @@ def _print_calibration(cohort) -> None:
         table.add_column(col, justify="left" if col in ("target", "section") else "right")
     for row in calib.itertuples(index=False):
         table.add_row(
-            row.target,
+            plain(row.target),
             f"{row.paper_value:.4g}",
             f"{row.achieved:.4g}",
             str(row.tolerance),
             "yes" if row.ok else "[red]NO[/]",
-            row.paper_section,
+            plain(row.paper_section),
         )
     console.print(table)
     console.print(

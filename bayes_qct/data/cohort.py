@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_qct.constants import LEGAL_STATUSES, OUTCOMES, SYNTHETIC_LABEL, WAVES
+from bayes_qct.constants import LEGAL_STATUSES, MAX_DAYS, OUTCOMES, SYNTHETIC_LABEL, WAVES
+from bayes_qct.errors import BadInputError, Problem
 
 ID_COLUMNS = ("participant_id", "site", "legal_status", "wave")
 BASELINE_COVARIATES = (
@@ -37,11 +40,16 @@ class Cohort:
     source
         Where it came from (a file path, or the bundled dataset's name).
     sha256
-        Hash of the input file's bytes (and of the mapping file, when one was used).
+        Hash of the input file's bytes followed by the mapping file's, when one was used
+        (what a fit is keyed on: the same file read with another mapping is other data).
     synthetic
         True for the bundled reconstructed cohort; every summary printed from it says so.
     warnings
         Non-fatal findings of validation (small sites, thin waves).
+    file_sha256
+        Hash of the input file's bytes alone (None for a cohort made from a DataFrame).
+    mapping_path, mapping_sha256, mapping
+        The column mapping used, if any: its path, the hash of its bytes and its content.
     """
 
     data: pd.DataFrame
@@ -49,6 +57,10 @@ class Cohort:
     sha256: str
     synthetic: bool = False
     warnings: tuple[str, ...] = field(default=())
+    file_sha256: str | None = None
+    mapping_path: str | None = None
+    mapping_sha256: str | None = None
+    mapping: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -60,6 +72,36 @@ class Cohort:
     def n_participants(self) -> int:
         """Number of enrolled participants."""
         return int(self.data["participant_id"].nunique())
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the data came from, JSON-ready: for a fit's record of its input.
+
+        Returns
+        -------
+        dict
+            ``source``, ``sha256`` (file and mapping together: the fit key),
+            ``file_sha256`` (the file alone), ``mapping`` (``path``, ``sha256`` and
+            ``content`` of the mapping, or None without one), ``label``, ``synthetic``,
+            ``n_participants`` and ``n_rows``.
+        """
+        mapping = None
+        if self.mapping_path is not None:
+            mapping = {
+                "path": self.mapping_path,
+                "sha256": self.mapping_sha256,
+                # TOML dates and times become strings
+                "content": json.loads(json.dumps(self.mapping, default=str)),
+            }
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "file_sha256": self.file_sha256,
+            "mapping": mapping,
+            "label": self.label,
+            "synthetic": self.synthetic,
+            "n_participants": self.n_participants,
+            "n_rows": len(self.data),
+        }
 
     def participants(self) -> pd.DataFrame:
         """One row per participant: id, site, legal_status (first wave's covariates)."""
@@ -85,13 +127,57 @@ class Cohort:
 
     def with_data(self, data: pd.DataFrame, *, source: str | None = None) -> Cohort:
         """Return a copy with a transformed table (e.g. after LOCF), provenance kept."""
-        return Cohort(
-            data=data,
-            source=source or self.source,
-            sha256=self.sha256,
-            synthetic=self.synthetic,
-            warnings=self.warnings,
+        return replace(self, data=data, source=source or self.source)
+
+
+def require_outcome(cohort: Cohort, outcome: str) -> str:
+    """Return the column of an outcome the cohort must have for an analysis of it.
+
+    Parameters
+    ----------
+    cohort
+        A loaded cohort (any file holding at least the required columns is one).
+    outcome
+        ``offending`` or ``drug-use`` (or its column name).
+
+    Returns
+    -------
+    str
+        The column, ``offending_days`` or ``drug_use_days``.
+
+    Raises
+    ------
+    BadInputError
+        Naming the cohort's file and the column, when the outcome is unknown, the column
+        is absent or it holds no observed value.
+    """
+    if outcome not in OUTCOMES and outcome not in OUTCOMES.values():
+        raise BadInputError(
+            f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}",
+            file="<command line>",
         )
+    column = OUTCOMES.get(outcome, outcome)
+    name = next(k for k, v in OUTCOMES.items() if v == column)
+    if column not in cohort.data.columns:
+        raise BadInputError(
+            Problem(
+                cohort.source,
+                f"no such column: the {name} analysis needs it (a mapping's [columns] can "
+                "rename the file's own)",
+                column=column,
+                expected=f"whole days 0..{MAX_DAYS} per participant x wave",
+            )
+        )
+    if not cohort.data[column].notna().any():
+        raise BadInputError(
+            Problem(
+                cohort.source,
+                f"no observed {column}: the {name} analysis needs at least one",
+                column=column,
+                expected="at least one observed value",
+            )
+        )
+    return column
 
 
 def status_codes(data: pd.DataFrame) -> np.ndarray:

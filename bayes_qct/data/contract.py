@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,23 @@ def _where(df: pd.DataFrame, index: object) -> int | str:
     return row
 
 
-def _parse_numbers(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _column(df: pd.DataFrame, index: object, column: str, names: Mapping[str, str]) -> str:
+    """How a problem's column is named: the file's own name of the cell's column.
+
+    In a table reshaped from wide, a per-wave value came from ``<column>_<wave>``; ``names``
+    maps contract names (``offending_days_t2``, ``legal_status``) to the file's (before a
+    mapping renamed them); a name not in it is the file's own.
+    """
+    if "_wide" in df.columns and "wave" in df.columns:
+        per_wave = f"{column}_{df.at[index, 'wave']}"
+        if per_wave in names:
+            return names[per_wave]
+    return names.get(column, column)
+
+
+def _parse_numbers(
+    df: pd.DataFrame, file: str, names: Mapping[str, str]
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Coerce numeric columns to float, reporting cells that are not numbers at all."""
     problems: list[Problem] = []
     out = df.copy()
@@ -97,7 +114,7 @@ def _parse_numbers(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Prob
                     file,
                     f"{raw.at[idx]!r} is not a number",
                     _where(out, idx),
-                    col,
+                    _column(out, idx, col, names),
                     "a whole number of days" if col in DAY_COLUMNS else "a number",
                 )
             )
@@ -109,7 +126,7 @@ def _parse_numbers(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Prob
     return out, problems
 
 
-def _schema_problems(df: pd.DataFrame, file: str) -> list[Problem]:
+def _schema_problems(df: pd.DataFrame, file: str, names: Mapping[str, str]) -> list[Problem]:
     try:
         _SCHEMA.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -126,12 +143,15 @@ def _schema_problems(df: pd.DataFrame, file: str) -> list[Problem]:
                 msg = f"{value!r} is not a whole number of days"
             else:
                 msg = f"{value!r} is not allowed"
-            problems.append(Problem(file, msg, _where(df, case.index), col, case.check))
+            where = _where(df, case.index)
+            problems.append(
+                Problem(file, msg, where, _column(df, case.index, col, names), case.check)
+            )
         return problems
     return []
 
 
-def _cross_row_problems(df: pd.DataFrame, file: str) -> list[Problem]:
+def _cross_row_problems(df: pd.DataFrame, file: str, names: Mapping[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     if "days_at_liberty" in df.columns:
         liberty = df["days_at_liberty"].fillna(MAX_DAYS)
@@ -145,7 +165,7 @@ def _cross_row_problems(df: pd.DataFrame, file: str) -> list[Problem]:
                             f"{df.at[idx, col]:g} days is more than the "
                             f"{liberty.at[idx]:g} days at liberty",
                             _where(df, idx),
-                            col,
+                            _column(df, idx, col, names),
                             "at most days_at_liberty",
                         )
                     )
@@ -158,7 +178,7 @@ def _cross_row_problems(df: pd.DataFrame, file: str) -> list[Problem]:
                 f"participant {keyed.at[idx, 'participant_id']} has wave "
                 f"{keyed.at[idx, 'wave']} more than once",
                 _where(df, idx),
-                "wave",
+                names.get("wave", "wave"),
                 "one row per participant x wave",
             )
         )
@@ -174,18 +194,23 @@ def _cross_row_problems(df: pd.DataFrame, file: str) -> list[Problem]:
                     f"{col} changes within participant {pid} "
                     f"({', '.join(sorted(map(str, rows[col].dropna().unique())))})",
                     _where(df, changed[0]),
-                    col,
+                    names.get(col, col),
                     f"the same {col} at every wave",
                 )
             )
     for col in REQUIRED:
         for idx in df.index[df[col].isna().to_numpy()]:
-            problems.append(Problem(file, "empty", _where(df, idx), col, "a value"))
+            where = _where(df, idx)
+            problems.append(Problem(file, "empty", where, _column(df, idx, col, names), "a value"))
     return problems
 
 
 def validate(
-    df: pd.DataFrame, file: str, *, outcome: str | None = None
+    df: pd.DataFrame,
+    file: str,
+    *,
+    outcome: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], list[str], pd.DataFrame]:
     """Check a raw long table against the contract.
 
@@ -197,6 +222,10 @@ def validate(
         Name used in messages.
     outcome
         ``offending`` or ``drug-use``: also require at least one observed value of it.
+    names
+        The file's own names of columns a mapping renamed or a wide table spread over
+        waves (contract name such as ``legal_status`` or ``offending_days_t2`` -> the
+        file's): problems name the column the user can find in the file.
 
     Returns
     -------
@@ -225,9 +254,12 @@ def validate(
             [],
             df,
         )
-    parsed, problems = _parse_numbers(df, file)
-    problems += _schema_problems(parsed, file)
-    problems += _cross_row_problems(parsed, file)
+    names = names or {}
+    parsed, problems = _parse_numbers(df, file, names)
+    problems += _schema_problems(parsed, file, names)
+    problems += _cross_row_problems(parsed, file, names)
+    # a wide table's participant columns are copied to every wave: report each cell once
+    problems = list(dict.fromkeys(problems))
     outcomes = [outcome] if outcome else list(OUTCOMES)
     for name in outcomes:
         col = OUTCOMES[name]
@@ -273,10 +305,17 @@ def _row_key(row: int | str | None) -> int:
 
 
 def validate_or_raise(
-    df: pd.DataFrame, file: str, *, outcome: str | None = None
+    df: pd.DataFrame,
+    file: str,
+    *,
+    outcome: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Validate and return ``(parsed table, warnings)``; raise BadInputError listing all."""
-    problems, warnings, parsed = validate(df, file, outcome=outcome)
+    """Validate and return ``(parsed table, warnings)``; raise BadInputError listing all.
+
+    ``outcome`` and ``names`` are as in :func:`validate`.
+    """
+    problems, warnings, parsed = validate(df, file, outcome=outcome, names=names)
     if problems:
         problems.sort(key=lambda p: (_row_key(p.row), p.column or ""))
         raise BadInputError(problems)

@@ -7,18 +7,37 @@ import json
 import os
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from bayes_qct.constants import WAVES
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.data.contract import REQUIRED, ROW, to_cohort_frame, validate_or_raise
+from bayes_qct.data.contract import (
+    NUMERIC_COLUMNS,
+    REQUIRED,
+    ROW,
+    to_cohort_frame,
+    validate_or_raise,
+)
 from bayes_qct.errors import BadInputError, Problem
 
 READERS = {".csv": "CSV", ".parquet": "Parquet", ".sav": "SPSS", ".dta": "Stata"}
 PARTICIPANT_COLUMNS = ("participant_id", "site", "legal_status")
 _WIDE = re.compile(r"^(?P<base>.+)_(?P<wave>[^_]+)$")
+PER_WAVE_COLUMNS = (
+    "offending_days",
+    "drug_use_days",
+    "days_at_liberty",
+    "interviewed",
+    "in_treatment",
+    "homeless",
+    "peer_drug_use",
+    "days_retained",
+)
+"""Contract columns measured at each interview: in a wide table, each carries a wave suffix."""
+_KNOWN_BASES = sorted({*NUMERIC_COLUMNS, "stage_of_change"}, key=len, reverse=True)
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
@@ -90,20 +109,86 @@ def read_mapping(path: str | os.PathLike) -> dict:
     return mapping
 
 
+def _wave_labels(mapping: dict | None) -> dict[str, str]:
+    """Return the mapping's wave labels (``fu6 -> t2``), which also rename wide suffixes."""
+    table = (mapping or {}).get("values", {}).get("wave", {})
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def _split_wide(name: str, waves: dict[str, str]) -> tuple[str, str] | None:
+    """Split a per-wave column name into ``(base, suffix)``; None for a name without one.
+
+    A contract column (``offending_days``, ``days_at_liberty``, ...) followed by ``_`` and
+    anything is split there, so a suffix may hold underscores (``fu_12``); other names
+    split at their last underscore when the suffix is a wave label.
+    """
+    for base in _KNOWN_BASES:
+        if name.startswith(base + "_"):
+            return base, name[len(base) + 1 :]
+    match = _WIDE.match(name)
+    if match and (match["wave"] in WAVES or match["wave"] in waves):
+        return match["base"], match["wave"]
+    return None
+
+
+def mapped_names(columns: list[str] | pd.Index, mapping: dict | None) -> dict[str, str]:
+    """Return each column's name after a mapping: ``[columns]``, then wide wave suffixes."""
+    renames = {str(k): str(v) for k, v in (mapping or {}).get("columns", {}).items()}
+    waves = _wave_labels(mapping)
+    out = {}
+    for col in columns:
+        new = renames.get(str(col), str(col))
+        split = _split_wide(new, waves)
+        if split and split[1] in waves:
+            new = f"{split[0]}_{waves[split[1]]}"
+        out[col] = new
+    return out
+
+
+def wave_column_problems(
+    columns: list[str] | pd.Index, file: str, *, mapping: dict | None = None
+) -> list[Problem]:
+    """Refuse wide columns whose suffix is no wave: their values would be dropped silently.
+
+    In a table without a ``wave`` column, a column named like a per-wave contract column
+    (``offending_days_fu_12``) must end in ``_t1`` .. ``_t4`` or a wave label of the
+    mapping's ``[values.wave]``. Baseline covariates (``age``, ``male``, ...) may also be
+    single columns, so ``age_group`` is refused only when ``age_t1`` .. are present too.
+    """
+    renames = {str(k): str(v) for k, v in (mapping or {}).get("columns", {}).items()}
+    named = {col: renames.get(str(col), str(col)) for col in columns}
+    if "wave" in named.values():
+        return []
+    waves = _wave_labels(mapping)
+    known = [*WAVES, *waves]
+    split = {col: _split_wide(new, waves) for col, new in named.items()}
+    spread = {s[0] for s in split.values() if s and s[1] in known}
+    labels = ", ".join(WAVES) + (
+        f" or the mapping's [values.wave] labels {', '.join(waves)}" if waves else ""
+    )
+    problems = []
+    for col, parts in split.items():
+        if parts is None or parts[1] in known or parts[0] not in _KNOWN_BASES:
+            continue
+        base, suffix = parts
+        if base in PER_WAVE_COLUMNS or base in spread:
+            problems.append(
+                Problem(
+                    file,
+                    f"looks like a per-wave {base} column, but its suffix {suffix!r} is no "
+                    "wave: its values would be dropped",
+                    column=str(col),
+                    expected=f"a suffix {labels}",
+                )
+            )
+    return problems
+
+
 def apply_mapping(df: pd.DataFrame, mapping: dict | None) -> pd.DataFrame:
     """Rename columns and recode labels as a mapping says."""
     if not mapping:
         return df
-    columns = {str(k): str(v) for k, v in mapping.get("columns", {}).items()}
-    waves = {str(k): str(v) for k, v in mapping.get("values", {}).get("wave", {}).items()}
-    renamed = {}
-    for col in df.columns:
-        new = columns.get(col, col)
-        match = _WIDE.match(new)
-        if match and match["wave"] in waves:
-            new = f"{match['base']}_{waves[match['wave']]}"
-        renamed[col] = new
-    out = df.rename(columns=renamed)
+    out = df.rename(columns=mapped_names(df.columns, mapping))
     for col, table in mapping.get("values", {}).items():
         if col in out.columns:
             recode = {str(k): str(v) for k, v in table.items()}
@@ -174,12 +259,22 @@ def cohort_from_frame(
     outcome: str | None = None,
     sha256: str | None = None,
     synthetic: bool = False,
+    names: dict[str, str] | None = None,
 ) -> Cohort:
-    """Validate a long or wide DataFrame and return a typed Cohort (all four waves)."""
+    """Validate a long or wide DataFrame and return a typed Cohort (all four waves).
+
+    ``names`` maps columns a mapping renamed back to the file's names (for messages).
+    """
     raw = df.copy()
+    problems = wave_column_problems(raw.columns, source)
+    if problems:
+        raise BadInputError(problems)
     if ROW not in raw.columns:
         raw[ROW] = range(1, len(raw) + 1)
+    names = dict(names or {})
     if is_wide(raw):
+        spread = [c for c in map(str, raw.columns) if (m := _WIDE.match(c)) and m["wave"] in WAVES]
+        names = {**{c: c for c in spread}, **names}
         raw = to_long(raw.assign(_wide=True))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing and not raw.empty:
@@ -187,7 +282,7 @@ def cohort_from_frame(
         raise BadInputError(
             [Problem(source, f"required column is missing{hint}", column=c) for c in missing]
         )
-    parsed, warnings = validate_or_raise(raw, source, outcome=outcome)
+    parsed, warnings = validate_or_raise(raw, source, outcome=outcome, names=names)
     if sha256 is None:
         sha256 = hashlib.sha256(
             pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()
@@ -221,13 +316,30 @@ def load_cohort_file(
     path = Path(path)
     raw = _read_raw(path)
     raw[ROW] = range(1, len(raw) + 1)
-    if mapping is not None:
-        raw = apply_mapping(raw, read_mapping(mapping))
+    table = read_mapping(mapping) if mapping is not None else None
+    problems = wave_column_problems(raw.columns, str(path), mapping=table)
+    if problems:
+        raise BadInputError(problems)
+    renamed = mapped_names(raw.columns, table)
+    file_names = {new: str(old) for old, new in renamed.items() if new != str(old)}
+    raw = apply_mapping(raw, table)
     if synthetic:
         meta = path.with_suffix(".json")
         if meta.exists():
             synthetic = bool(json.loads(meta.read_text()).get("synthetic", True))
     source = path.name if synthetic else str(path)
-    return cohort_from_frame(
-        raw, source=source, outcome=outcome, sha256=file_sha256(path, mapping), synthetic=synthetic
+    cohort = cohort_from_frame(
+        raw,
+        source=source,
+        outcome=outcome,
+        sha256=file_sha256(path, mapping),
+        synthetic=synthetic,
+        names=file_names,
+    )
+    return replace(
+        cohort,
+        file_sha256=file_sha256(path),
+        mapping_path=None if mapping is None else str(mapping),
+        mapping_sha256=None if mapping is None else file_sha256(mapping),
+        mapping=table,
     )

@@ -1,84 +1,35 @@
 """Draw synthetic cohorts with a chosen dropout mechanism, and their known full-data truth.
 
-Every cohort comes from :mod:`bayes_qct.data.generator` (the model the toolkit fits). At
-each follow-up wave t (t1 is always observed) the interview happens with probability::
-
-    logit P(observed_it) = a_t + a_qct*QCT_i + term_it
-
-where ``term_it`` is the mechanism's (a registry, looked up by name):
-
-``mcar``              0 (and a_qct = 0)
-``mar``               strength * y_i,last / n_i,last  (the latest *observed* value)
-``mnar``              strength * y_it / n_it  (the current, possibly unobserved value:
-                      STATISTICS.md's selection model, ``phi = strength``; phi < 0 means
-                      heavier users drop out)
-``shared-parameter``  strength * v_i / s_person  (the participant's latent level)
-``pattern-mixture``   0, but the counts of missed waves come from the model with the
-                      logit mean shifted by ``delta`` (delta = 0 is MAR)
-
-The a_t are solved so the expected share interviewed matches ``retention`` (default the
-paper's 68% / 64% / 61%). Missingness is intermittent by default (as in the study: 128
-people re-interviewed at least once, 95 at t4); ``pattern="monotone"`` makes a missed wave
-final. A missed interview leaves both outcomes missing; ``dropout_outcome`` says whose
-values drive ``mar`` / ``mnar`` / ``shared-parameter``.
+Every cohort comes from :mod:`bayes_qct.data.generator` (the model the toolkit fits); the
+interviews are then drawn under a dropout mechanism of :mod:`bayes_qct.data.dropout`
+(``mcar``, ``mar``, ``mnar``, ``shared-parameter``, ``pattern-mixture``), each with its own
+settings. A missed interview leaves both outcomes missing; the truth (the estimands of
+DATA_CONTRACT §2) is computed on the complete data before dropout.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 from scipy.special import expit
 
 from bayes_qct.constants import LEGAL_STATUSES, MAX_DAYS, WAVES
 from bayes_qct.data import generator as gen
+from bayes_qct.data.dropout import (
+    DEFAULT_STRENGTH,
+    MECHANISMS,
+    PAPER_RETENTION,
+    draw_interviews,
+    refuse_unused,
+)
 from bayes_qct.errors import BadInputError, RefusedOverwriteError
 
 log = logging.getLogger(__name__)
-
-DEFAULT_STRENGTH: dict[str, float] = {
-    "mcar": 0.0,
-    "mar": -2.0,
-    "mnar": -2.0,
-    "shared-parameter": -0.8,
-    "pattern-mixture": 0.0,
-}
-"""Default strength per mechanism (log-odds of being interviewed per unit of its term)."""
-
-PAPER_RETENTION: tuple[float, float, float] = (106 / 157, 100 / 157, 95 / 157)
-
-Term = Callable[[int, dict], np.ndarray]
-
-
-def _no_term(w: int, ctx: dict) -> np.ndarray:
-    return np.zeros(ctx["n"])
-
-
-def _mar_term(w: int, ctx: dict) -> np.ndarray:
-    return ctx["strength"] * ctx["last_rate"]
-
-
-def _mnar_term(w: int, ctx: dict) -> np.ndarray:
-    return ctx["strength"] * ctx["rate"][:, w]
-
-
-def _shared_term(w: int, ctx: dict) -> np.ndarray:
-    return ctx["strength"] * ctx["v_std"]
-
-
-MECHANISMS: dict[str, Term] = {
-    "mcar": _no_term,
-    "mar": _mar_term,
-    "mnar": _mnar_term,
-    "shared-parameter": _shared_term,
-    "pattern-mixture": _no_term,
-}
-"""Dropout mechanisms of `simulate`, by name."""
 
 
 def default_params() -> gen.GeneratorParams:
@@ -122,52 +73,6 @@ def apply_effects(params: gen.GeneratorParams, effects: Mapping[str, float]) -> 
     return out
 
 
-def _solve_intercept(target: float, offset: np.ndarray, at_risk: np.ndarray) -> float:
-    """Solve for a with mean(expit(a + offset)) over ``at_risk`` equal to ``target``."""
-    if not at_risk.any():
-        return 0.0
-    off = offset[at_risk]
-    target = min(max(target, 1e-6), 1 - 1e-6)
-    return float(brentq(lambda a: expit(a + off).mean() - target, -40, 40))
-
-
-def draw_interviews(
-    rng: np.random.Generator,
-    pop: gen.Population,
-    *,
-    rate: np.ndarray,
-    mechanism: str,
-    strength: float,
-    status_effect: float,
-    retention: tuple[float, float, float],
-    pattern: str,
-    s_person: float,
-    outcome_index: int,
-) -> tuple[np.ndarray, list[float]]:
-    """Interview indicators (N, 4) and the solved a_t, under a named mechanism."""
-    term = MECHANISMS[mechanism]
-    observed = np.ones((pop.n, len(WAVES)), dtype=np.int64)
-    ctx = {
-        "n": pop.n,
-        "strength": strength,
-        "rate": rate,
-        "v_std": pop.v[:, outcome_index] / s_person,
-        "last_rate": rate[:, 0].copy(),
-    }
-    a_qct = 0.0 if mechanism == "mcar" else status_effect
-    intercepts = []
-    for w in range(1, len(WAVES)):
-        offset = a_qct * pop.qct + term(w, ctx)
-        at_risk = observed[:, w - 1] == 1 if pattern == "monotone" else np.ones(pop.n, bool)
-        target = retention[w - 1] / max(at_risk.mean(), 1e-9)
-        a = _solve_intercept(target, offset, at_risk)
-        p = expit(a + offset) * at_risk
-        observed[:, w] = (rng.random(pop.n) < p).astype(np.int64)
-        ctx["last_rate"] = np.where(observed[:, w] == 1, rate[:, w], ctx["last_rate"])
-        intercepts.append(a)
-    return observed, intercepts
-
-
 def _shifted(mu: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Shift probabilities on the logit scale (no-op where ``shift`` is 0)."""
     return np.where(shift == 0, mu, expit(np.log(mu / (1 - mu)) + shift))
@@ -207,11 +112,11 @@ def simulate_cohort(
     effects: Mapping[str, float] | None = None,
     dropout: str = "mar",
     strength: float | None = None,
-    delta: float = 0.0,
-    status_effect: float = 0.0,
+    delta: float | None = None,
+    status_effect: float | None = None,
     retention: tuple[float, float, float] = PAPER_RETENTION,
     pattern: str = "intermittent",
-    dropout_outcome: str = "offending",
+    dropout_outcome: str | None = None,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, dict]:
     """Draw one synthetic cohort and its full-data truth.
@@ -226,18 +131,23 @@ def simulate_cohort(
         Overrides of single parameters (see :func:`apply_effects`).
     dropout
         ``mcar``, ``mar``, ``mnar``, ``shared-parameter`` or ``pattern-mixture``.
+        Each uses only its own settings (:data:`SETTINGS_USED`); giving another one
+        (a strength to ``mcar``, a non-zero delta to ``mar``) is refused.
     strength
         The mechanism's dependence (``phi`` for ``mnar``); default per mechanism.
     delta
-        Logit shift of the missed waves' means under ``pattern-mixture``.
+        Logit shift of the missed waves' means under ``pattern-mixture`` (default 0:
+        missed values drawn like observed ones, so the cohort is the ``mcar`` one).
     status_effect
-        a_qct, the log-odds difference in being interviewed for QCT (not under MCAR).
+        a_qct, the log-odds difference in being interviewed for QCT (default 0; not
+        under MCAR).
     retention
         Expected share interviewed at t2, t3, t4.
     pattern
         ``intermittent`` (default) or ``monotone``.
     dropout_outcome
-        Outcome whose values drive the mechanism.
+        Outcome whose values drive ``mar``, ``mnar`` or ``shared-parameter`` (default
+        ``offending``).
     seed
         Random seed; the same arguments and seed give the same cohort.
 
@@ -252,6 +162,15 @@ def simulate_cohort(
         raise BadInputError(f"unknown dropout mechanism {dropout!r}; one of {sorted(MECHANISMS)}")
     if pattern not in ("intermittent", "monotone"):
         raise BadInputError(f"pattern must be intermittent or monotone, not {pattern!r}")
+    given = {
+        "strength": strength,
+        "delta": delta or None,  # 0: no shift, the same as not given
+        "status_effect": status_effect or None,
+        "dropout_outcome": dropout_outcome,
+    }
+    refuse_unused(dropout, {name: name for name, value in given.items() if value is not None})
+    delta, status_effect = float(delta or 0.0), float(status_effect or 0.0)
+    dropout_outcome = dropout_outcome or gen.OUTCOME_KEYS[0]
     if dropout_outcome not in gen.OUTCOME_KEYS:
         raise BadInputError(f"dropout_outcome must be one of {gen.OUTCOME_KEYS}")
     if n_participants < 2 or n_sites < 1 or not 0 < share_qct < 1:

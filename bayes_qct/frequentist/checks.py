@@ -16,15 +16,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from bayes_qct.data.cohort import Cohort
-from bayes_qct.errors import BadInputError
+from bayes_qct.constants import CI_PROB
+from bayes_qct.data.cohort import Cohort, require_outcome
+from bayes_qct.frequentist.checks_models import gee_rows, logistic_rows
 from bayes_qct.frequentist.checks_rows import (
     PaperKey,
-    gee_rows,
     intake_rows,
-    logistic_rows,
     spearman_rows,
     wilcoxon_rows,
 )
@@ -44,8 +44,18 @@ CHECK_COLUMNS: tuple[str, ...] = (
     "effect_r",
     "paper_value",
     "paper_ref",
+    "lower",
+    "upper",
+    "ci_kind",
+    "ci_prob",
+    "note",
 )
-"""The columns of ``checks.csv`` (DATA_CONTRACT §3), in order."""
+"""The columns of ``checks.csv``, in order: DATA_CONTRACT §3's, then the ones added since.
+
+``lower``, ``upper``: the 95% interval where the analysis has one (odds ratios, GEE means
+and changes), ``ci_kind`` (``wald``) and ``ci_prob`` (0.95) saying which, empty elsewhere;
+``note``: why a row has no value (or no interval) when the data do not allow it.
+"""
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,11 @@ class ChecksResult:
     label
         The data the numbers come from (``cohort.label``).
     table
-        Exactly :data:`CHECK_COLUMNS`; one row per test.
+        Exactly :data:`CHECK_COLUMNS`; one row per test, also for a test the data do not
+        allow (its ``note`` says why).
     comparison
         ``table`` plus ``compared`` (which column the paper's value is compared with),
-        ``ours`` (that column's value), ``difference`` (ours - paper), ``lower`` and
-        ``upper`` (95% intervals where the analysis has one: odds ratios, GEE) and
+        ``ours`` (that column's value), ``difference`` (ours - paper) and
         ``paper_detail`` (what else the paper printed: r, its interval, df, p).
     notes
         What each handling did to the data the tests see, and what could not be run.
@@ -153,12 +163,13 @@ def run_checks(cohort: Cohort, outcome: str, *, registry: Any | None = None) -> 
     ChecksResult
         ``table`` with the columns of DATA_CONTRACT §3, ``comparison`` with the difference
         from the paper, and the notes.
+
+    Raises
+    ------
+    BadInputError
+        When the cohort has no observed value of the outcome (or no such column).
     """
-    column = cohort.outcome_column(outcome)  # fails early on an unknown outcome
-    if not cohort.data[column].notna().any():
-        raise BadInputError(
-            f"no observed {column} in the data: nothing to check", file=cohort.source
-        )
+    require_outcome(cohort, outcome)
     registry = registry if registry is not None else _load_default_registry()
     rows, notes = wilcoxon_rows(cohort, outcome)
     builders = [intake_rows, spearman_rows, gee_rows]
@@ -174,6 +185,9 @@ def run_checks(cohort: Cohort, outcome: str, *, registry: Any | None = None) -> 
     ours = [row[row["compared"]] for _, row in frame.iterrows()]
     comparison = frame.drop(columns=["paper"]).assign(ours=ours)
     comparison["difference"] = comparison["ours"] - comparison["paper_value"]
+    has_ci = (comparison["lower"].notna() & comparison["upper"].notna()).to_numpy()
+    comparison["ci_kind"] = np.where(has_ci, "wald", "")
+    comparison["ci_prob"] = np.where(has_ci, CI_PROB, np.nan)
     table = comparison[list(CHECK_COLUMNS)].copy()
     table["n"] = table["n"].astype("Int64")
     notes.insert(0, f"data: {cohort.label}; handling per row")

@@ -1,9 +1,12 @@
 """The rows of the checks table: each of the paper's frequentist analyses run on the cohort.
 
-One builder per family of analyses (``wilcoxon_rows``, ``intake_rows``, ``spearman_rows``,
-``logistic_rows``, ``gee_rows``); each returns ``(rows, notes)``, where a row is a dict with
-the test's numbers, the column its value is compared on (``compared``) and the key of the
-paper's value in the registry (``paper``). ``bayes_qct.frequentist.checks.run_checks``
+One builder per family of analyses (``wilcoxon_rows``, ``intake_rows``, ``spearman_rows``
+here, ``logistic_rows`` and ``gee_rows`` in :mod:`bayes_qct.frequentist.checks_models`);
+each returns ``(rows, notes)``, where a row is a dict with the test's numbers, the column
+its value is compared on (``compared``), the key of the paper's value in the registry
+(``paper``) and ``note``: why the row has no value, when the data do not allow the test
+(one group, a constant variable, no pairs). Such a row stays in the table, so the paper's
+value is still shown beside the reason. ``bayes_qct.frequentist.checks.run_checks``
 assembles them into the table.
 """
 
@@ -15,9 +18,8 @@ import pandas as pd
 
 from bayes_qct.constants import LEGAL_STATUSES, WAVES
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.frequentist.gee import gee_status_by_wave
 from bayes_qct.frequentist.imputation import HandlingResult, complete_case, locf, mean_imputation
-from bayes_qct.frequentist.logistic import is_site_two, paper_logistic
+from bayes_qct.frequentist.logistic import is_site_two
 from bayes_qct.frequentist.tests import (
     chi_square_2x2,
     mann_whitney_u,
@@ -61,7 +63,7 @@ ODDS_RATIO_IDS: dict[str, str] = {
 }
 
 
-def _row(
+def check_row(
     outcome: str,
     analysis: str,
     group: str,
@@ -72,6 +74,11 @@ def _row(
     compared: str = "statistic",
     paper: PaperKey = None,
 ) -> dict:
+    """Build one row of the checks table from a test's one-row result (or a dict of values).
+
+    Values a test does not give are NaN; ``note`` is empty unless the test says why it has
+    no value.
+    """
     values = test.iloc[0].to_dict() if isinstance(test, pd.DataFrame) else dict(test)
     return {
         "outcome": outcome,
@@ -82,6 +89,7 @@ def _row(
         **{k: values.get(k, math.nan) for k in ("n", "statistic", "z", "p", "effect_r")},
         "lower": values.get("lower", math.nan),
         "upper": values.get("upper", math.nan),
+        "note": values.get("note") or "",
         "compared": compared,
         "paper": paper,
     }
@@ -97,7 +105,11 @@ def _paired(handled: HandlingResult, group: str, first: str, second: str) -> pd.
     data = handled.data[_group_mask(handled.data, group)]
     wide = data.pivot(index="participant_id", columns="wave", values=handled.outcome)
     wide.columns = wide.columns.astype(str)
-    return wilcoxon_signed_rank(wide[first].astype("Float64"), wide[second].astype("Float64"))
+    wide = wide.reindex(columns=list(WAVES))
+    test = wilcoxon_signed_rank(wide[first].astype("Float64"), wide[second].astype("Float64"))
+    if data.empty:
+        test["note"] = f"no {group} participant in the data: no test"
+    return test
 
 
 def _handlings(
@@ -140,7 +152,7 @@ def wilcoxon_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
                     "handling": handled.handling,
                 }
                 rows.append(
-                    _row(
+                    check_row(
                         outcome,
                         "wilcoxon_signed_rank",
                         group,
@@ -166,6 +178,22 @@ def wilcoxon_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
 def _by_group(values: pd.Series, status: pd.Series) -> tuple[pd.Series, pd.Series]:
     qct, vol = LEGAL_STATUSES
     return values[status == qct], values[status == vol]
+
+
+def _named(test: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
+    """Name the samples in a test's note: ``the first sample`` -> ``the QCT group``."""
+    note = test["note"].iloc[0]
+    for position, name in (("first", first), ("second", second)):
+        note = note.replace(f"the {position} sample", name).replace(
+            f"the {position} variable", name
+        )
+    return test.assign(note=note)
+
+
+def _between(test, values: pd.Series, status: pd.Series) -> pd.DataFrame:
+    """Run a two-sample test of QCT against voluntary, its note naming the groups."""
+    qct, vol = LEGAL_STATUSES
+    return _named(test(*_by_group(values, status)), f"the {qct} group", f"the {vol} group")
 
 
 def _crosstab(flag: pd.Series, status: pd.Series) -> list[list[int]]:
@@ -195,11 +223,11 @@ def intake_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
     between, rows, notes = "QCT-voluntary", [], []
 
     def add(analysis: str, test: pd.DataFrame, paper: PaperKey = None) -> None:
-        rows.append(_row(outcome, analysis, between, "t1", "complete-case", test, paper=paper))
+        rows.append(check_row(outcome, analysis, between, "t1", "complete-case", test, paper=paper))
 
     paper_t = "figure1.offending.t_test" if outcome == "offending" else None
-    add(f"t_test_independent: {column}", t_test_independent(*_by_group(days, status)), paper_t)
-    add(f"mann_whitney_u: {column}", mann_whitney_u(*_by_group(days, status)))
+    add(f"t_test_independent: {column}", _between(t_test_independent, days, status), paper_t)
+    add(f"mann_whitney_u: {column}", _between(mann_whitney_u, days, status))
     for name, (test, entry_id) in INTAKE_IDS.items():
         if name not in people:
             notes.append(f"intake {test} of {name}: not in the data, not run")
@@ -208,9 +236,9 @@ def intake_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
         if test == "chi_square":
             add(f"chi_square_2x2: {name}", chi_square_2x2(_crosstab(values, status)), entry_id)
         elif test == "mann_whitney":
-            add(f"mann_whitney_u: {name}", mann_whitney_u(*_by_group(values, status)), entry_id)
+            add(f"mann_whitney_u: {name}", _between(mann_whitney_u, values, status), entry_id)
         else:
-            add(f"t_test_independent: {name}", t_test_independent(*_by_group(values, status)))
+            add(f"t_test_independent: {name}", _between(t_test_independent, values, status))
     if "stage_of_change" in people:
         stage = people["stage_of_change"].astype("string")
         pre = _flag(stage == "precontemplation", stage)
@@ -252,15 +280,12 @@ def spearman_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
         if "peer_drug_use" in t2:
             pairs["peer_drug_use_t2"] = t2["peer_drug_use"].astype("Float64").astype(float)
         pairs["no_offending_t2"] = desisted
-    rows, notes = [], []
+    rows = []
     for name, values in pairs.items():
-        test = spearman(target.reindex(ids), values.reindex(ids))
-        if int(test["n"].iloc[0]) < 3:
-            notes.append(f"spearman {label} ~ {name}: fewer than 3 pairs, not run")
-            continue
+        test = _named(spearman(target.reindex(ids), values.reindex(ids)), label, name)
         paper = SPEARMAN_IDS.get(f"{outcome}:{name}")
         rows.append(
-            _row(
+            check_row(
                 outcome,
                 f"spearman: {label} ~ {name}",
                 "all",
@@ -274,90 +299,4 @@ def spearman_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
         "Spearman rows: 'reduced' drug use at t2 = fewer days than at t1 or none; desistance = "
         "no offending days at t2; site 2 = the site labelled 2 / S02 / site 2"
     )
-    return rows, [note, *notes]
-
-
-def logistic_rows(cohort: Cohort) -> tuple[list[dict], list[str]]:
-    """Build the rows of the paper's Table 1 (complete case at t2), and again after LOCF."""
-    rows, notes = [], []
-    carried = locf(cohort, "offending", waves=("t2",)).data
-    for covariate in FOLLOW_UP_COVARIATES:
-        if covariate in carried:
-            carried = locf(carried, covariate, waves=("t2",)).data
-    notes.append(
-        "logistic (locf): offending and the follow-up covariates "
-        f"({', '.join(FOLLOW_UP_COVARIATES)}) carried from t1 into t2 where missing"
-    )
-    for handling, data in (("complete-case", None), ("locf", carried)):
-        result = paper_logistic(cohort, data=data)
-        notes.append(f"logistic ({handling}): {result.note}")
-        paper = handling == "complete-case"
-        for name, fit in (("logistic", result.combined), ("logistic_stepwise", result.stepwise)):
-            if fit is None:
-                notes.append(f"{name} ({handling}): no term entered the model")
-                continue
-            if not fit.converged:
-                notes.append(f"{name} ({handling}): did not converge (separation?); ORs unreliable")
-            own = paper and name == "logistic"
-            for term in fit.table.itertuples(index=False):
-                values = {"n": fit.n, "statistic": term.odds_ratio, "z": term.z, "p": term.p,
-                          "lower": term.ci_lower, "upper": term.ci_upper}  # fmt: skip
-                rows.append(
-                    _row(
-                        "offending",
-                        f"{name}_odds_ratio: {term.label}",
-                        "all",
-                        "t2",
-                        handling,
-                        values,
-                        paper=ODDS_RATIO_IDS.get(term.term) if own else None,
-                    )
-                )
-            rows.append(
-                _row(
-                    "offending",
-                    f"{name}_nagelkerke_r2",
-                    "all",
-                    "t2",
-                    handling,
-                    {"n": fit.n, "statistic": fit.nagelkerke_r2},
-                    paper="offending.logistic.nagelkerke_r2" if own else None,
-                )
-            )
-    return rows, notes
-
-
-def gee_rows(cohort: Cohort, outcome: str) -> tuple[list[dict], list[str]]:
-    """Build the GEE bridge rows: group x wave days per 30 and change from t1 (extra rows)."""
-    result = gee_status_by_wave(cohort, outcome)
-    rows = [
-        _row(
-            outcome,
-            "gee_mean_days_per_30",
-            m.legal_status,
-            m.wave,
-            "complete-case",
-            {"n": m.n, "statistic": m.mean_days, "lower": m.lower, "upper": m.upper},
-        )
-        for m in result.means.itertuples(index=False)
-    ]
-    rows += [
-        _row(
-            outcome,
-            "gee_change_days_per_30",
-            c.legal_status,
-            c.contrast,
-            "complete-case",
-            {
-                "n": c.n,
-                "statistic": c.difference_days,
-                "z": c.z,
-                "p": c.p,
-                "lower": c.lower,
-                "upper": c.upper,
-            },
-        )
-        for c in result.changes.itertuples(index=False)
-    ]
-    notes = [result.note + " (handling: every observed interview, nothing imputed)"]
-    return rows, notes
+    return rows, [note]

@@ -3,30 +3,27 @@
 Candidate predictors are screened one at a time in the paper's order; those significant
 at 0.05 are combined in one model (odds ratios, Wald 95% intervals, Nagelkerke R-squared).
 For completeness, forward stepwise selection by likelihood ratio (SPSS's "Forward: LR",
-entry 0.05, removal 0.10) over the same candidates. statsmodels ``Logit`` throughout.
+entry 0.05, removal 0.10) over the same candidates. The fitting itself (statsmodels
+``Logit``) is in :mod:`bayes_qct.frequentist.logit`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
-from statsmodels.tools.sm_exceptions import (
-    ConvergenceWarning,
-    PerfectSeparationError,
-    PerfectSeparationWarning,
-)
 
-from bayes_qct.constants import CI_PROB, LEGAL_STATUSES
+from bayes_qct.constants import LEGAL_STATUSES
 from bayes_qct.data.cohort import Cohort
+from bayes_qct.frequentist.logit import (
+    FIT_ERRORS,
+    LogitFit,
+    fit_logit,
+    forward_stepwise_lr,
+    why_not_estimable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +63,13 @@ TERM_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class LogitFit:
-    """One fitted logistic model: odds ratios table and fit statistics."""
-
-    terms: tuple[str, ...]
-    table: pd.DataFrame
-    n: int
-    llf: float
-    llnull: float
-    nagelkerke_r2: float
-    converged: bool = True
-
-
-@dataclass(frozen=True)
 class LogisticResult:
-    """The paper's screening, its combined model and the stepwise model."""
+    """The paper's screening, its combined model and the stepwise model.
+
+    ``reason`` says why no model could be fitted at all (no response observed, or the same
+    for everyone), ``combined_reason`` why the combined model of the significant terms could
+    not be, and ``excluded`` maps each term the data cannot estimate (one value, ...) to why.
+    """
 
     screening: pd.DataFrame
     combined: LogitFit | None
@@ -89,34 +78,9 @@ class LogisticResult:
     n_available: int
     missing_terms: tuple[str, ...] = field(default=())
     note: str = ""
-
-
-def nagelkerke_r2(llf: float, llnull: float, n: int) -> float:
-    """Nagelkerke's R-squared: Cox & Snell's rescaled to a maximum of 1.
-
-    ``R2_CS = 1 - exp(2 (llnull - llf) / n)``; ``R2_N = R2_CS / (1 - exp(2 llnull / n))``.
-
-    Examples
-    --------
-    1 - exp(-0.2) = 0.18127 rescaled by 1 - exp(-1.2) = 0.69881:
-
-    >>> round(nagelkerke_r2(-50.0, -60.0, 100), 4)
-    0.2594
-    """
-    cox_snell = 1.0 - math.exp(2.0 * (llnull - llf) / n)
-    return cox_snell / (1.0 - math.exp(2.0 * llnull / n))
-
-
-def _intercept_only_loglik(y: np.ndarray) -> float:
-    """Log-likelihood of the intercept-only model, in closed form.
-
-    statsmodels' ``llnull`` refits that model numerically (Nelder-Mead, then BFGS) on
-    every access, which is slow inside a stepwise search.
-    """
-    k, n = float(np.sum(y)), float(y.size)
-    if k in (0.0, n):
-        return 0.0
-    return k * math.log(k / n) + (n - k) * math.log(1 - k / n)
+    reason: str = ""
+    combined_reason: str = ""
+    excluded: dict[str, str] = field(default_factory=dict)
 
 
 def is_site_two(label: object) -> bool:
@@ -155,7 +119,9 @@ def logistic_frame(cohort: Cohort, *, data: pd.DataFrame | None = None) -> pd.Da
     frame["qct"] = (people["legal_status"].astype(str) == LEGAL_STATUSES[0]).astype(float)
     if "composite_drug_score" in people:
         score = people["composite_drug_score"].astype(float)
-        frame["drug_score_z"] = (score - score.mean()) / score.std(ddof=1)
+        sd = score.std(ddof=1)
+        # one score for everyone: a constant term (screened out), not 0 / 0
+        frame["drug_score_z"] = (score - score.mean()) / sd if sd > 0 else score * 0.0
     for column in ("age", "male"):
         if column in people:
             frame[column] = people[column].astype(float)
@@ -175,158 +141,31 @@ def logistic_frame(cohort: Cohort, *, data: pd.DataFrame | None = None) -> pd.Da
     return frame.astype(float)
 
 
-def fit_logit(frame: pd.DataFrame, terms: Sequence[str], *, response: str = RESPONSE) -> LogitFit:
-    """Fit ``response ~ terms`` on the rows complete for them; odds ratios with Wald CIs.
-
-    Parameters
-    ----------
-    frame
-        Participants x variables (floats, NaN = missing).
-    terms
-        Predictor columns.
-    response
-        The 0/1 response column.
-
-    Returns
-    -------
-    LogitFit
-        ``table`` has one row per term: ``term, label, coef, se, odds_ratio, ci_lower,
-        ci_upper, z, p, converged`` (95% Wald intervals, exponentiated; ``converged`` is
-        False when the fit hit separation or did not converge: its odds ratios mean little).
-    """
-    terms = tuple(terms)
-    rows = frame[[response, *terms]].dropna()
-    exog = sm.add_constant(rows[list(terms)], has_constant="add")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = sm.Logit(rows[response], exog).fit(disp=0, maxiter=50)
-    problems = [
-        w for w in caught if issubclass(w.category, (ConvergenceWarning, PerfectSeparationWarning))
-    ]
-    converged = bool(result.mle_retvals.get("converged", True)) and not problems
-    if not converged:
-        log.info("logistic %s ~ %s did not converge (separation?)", response, " + ".join(terms))
-    ci = result.conf_int(alpha=1 - CI_PROB)
-    with np.errstate(over="ignore"):
-        table = pd.DataFrame(
-            {
-                "term": list(terms),
-                "label": [TERM_LABELS.get(t, t) for t in terms],
-                "coef": result.params[list(terms)].to_numpy(),
-                "se": result.bse[list(terms)].to_numpy(),
-                "odds_ratio": np.exp(result.params[list(terms)].to_numpy()),
-                "ci_lower": np.exp(ci.loc[list(terms), 0].to_numpy()),
-                "ci_upper": np.exp(ci.loc[list(terms), 1].to_numpy()),
-                "z": result.tvalues[list(terms)].to_numpy(),
-                "p": result.pvalues[list(terms)].to_numpy(),
-                "converged": converged,
-            }
-        )
-    n = int(result.nobs)
-    llnull = _intercept_only_loglik(rows[response].to_numpy())
-    return LogitFit(
-        terms=terms,
-        table=table,
-        n=n,
-        llf=float(result.llf),
-        llnull=llnull,
-        nagelkerke_r2=nagelkerke_r2(float(result.llf), llnull, n),
-        converged=converged,
-    )
-
-
 def screen(frame: pd.DataFrame, *, response: str = RESPONSE) -> pd.DataFrame:
-    """Each candidate alone (in the paper's order): odds ratio, Wald CI and p per term."""
-    tables = []
+    """Each candidate alone (in the paper's order): odds ratio, Wald CI and p per term.
+
+    A candidate the data cannot estimate keeps its rows, with NaN numbers and ``note``
+    saying why (``note`` is empty for the others).
+    """
+    tables, nan = [], float("nan")
     for candidate, terms, _label in CANDIDATES:
         if not all(t in frame for t in terms):
             continue
-        try:
-            fit = fit_logit(frame, terms, response=response)
-        except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-            log.warning("screening %s: not estimable (%s)", candidate, exc)
+        reason = why_not_estimable(frame, terms, response=response)
+        if not reason:
+            try:
+                fit = fit_logit(frame, terms, response=response, labels=TERM_LABELS)
+            except FIT_ERRORS as exc:
+                reason = f"not estimable ({type(exc).__name__}: {exc})"
+        if reason:
+            log.info("screening %s: %s", candidate, reason)
+            blank = {"term": list(terms), "label": [TERM_LABELS.get(t, t) for t in terms]}
+            blank.update(dict.fromkeys(("coef", "se", "odds_ratio", "ci_lower", "ci_upper"), nan))
+            blank.update(z=nan, p=nan, converged=False, candidate=candidate, n=0, note=reason)
+            tables.append(pd.DataFrame(blank))
             continue
-        tables.append(fit.table.assign(candidate=candidate, n=fit.n))
+        tables.append(fit.table.assign(candidate=candidate, n=fit.n, note=""))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-
-
-def _lr_p(small: LogitFit | None, large: LogitFit, df: int, llnull: float) -> float:
-    ll_small = llnull if small is None else small.llf
-    return float(stats.chi2.sf(2.0 * (large.llf - ll_small), df))
-
-
-def forward_stepwise_lr(
-    frame: pd.DataFrame,
-    terms: Sequence[str],
-    *,
-    response: str = RESPONSE,
-    entry: float = 0.05,
-    removal: float = 0.10,
-    max_steps: int = 50,
-) -> tuple[LogitFit | None, pd.DataFrame]:
-    """Forward stepwise selection by likelihood-ratio tests (SPSS "Forward: LR").
-
-    All steps use the rows complete for every candidate term (listwise deletion, as
-    SPSS does). At each step the term whose addition has the smallest LR-test p enters
-    if p < ``entry``; then any included term whose removal has an LR-test p > ``removal``
-    leaves (the largest first).
-
-    Returns
-    -------
-    (LogitFit or None, pandas.DataFrame)
-        The final model (None when nothing entered) and one row per step:
-        ``step, action, term, lr_chi2, p``.
-    """
-    terms = list(terms)
-    rows = frame[[response, *terms]].dropna()
-    llnull = fit_logit(rows, terms[:1], response=response).llnull if terms else math.nan
-    included: list[str] = []
-    current: LogitFit | None = None
-    steps: list[dict[str, object]] = []
-    for step in range(1, max_steps + 1):
-        trials = []
-        for term in (t for t in terms if t not in included):
-            fit = fit_logit(rows, [*included, term], response=response)
-            if not fit.converged:
-                continue
-            trials.append((_lr_p(current, fit, 1, llnull), term, fit))
-        if not trials:
-            break
-        p, term, fit = min(trials, key=lambda item: item[0])
-        if p >= entry:
-            break
-        ll_before = llnull if current is None else current.llf
-        steps.append(
-            {
-                "step": step,
-                "action": "enter",
-                "term": term,
-                "lr_chi2": 2 * (fit.llf - ll_before),
-                "p": p,
-            }
-        )
-        included.append(term)
-        current = fit
-        removals = []
-        for term_out in included[:-1]:
-            reduced = [t for t in included if t != term_out]
-            small = fit_logit(rows, reduced, response=response)
-            removals.append((_lr_p(small, current, 1, llnull), term_out, small))
-        if removals:
-            p_out, term_out, small = max(removals, key=lambda item: item[0])
-            if p_out > removal:
-                steps.append(
-                    {
-                        "step": step,
-                        "action": "remove",
-                        "term": term_out,
-                        "lr_chi2": 2 * (current.llf - small.llf),
-                        "p": p_out,
-                    }
-                )
-                included.remove(term_out)
-                current = small
-    return current, pd.DataFrame(steps, columns=["step", "action", "term", "lr_chi2", "p"])
 
 
 def paper_logistic(
@@ -347,28 +186,57 @@ def paper_logistic(
     Returns
     -------
     LogisticResult
-        Screening table, combined model (None when no term is significant), stepwise
-        model and its steps, and the candidates the data could not build.
+        Screening table, combined model (None when no term is significant or it cannot
+        be fitted), stepwise model and its steps, the candidates the data could not build
+        and why any model or term could not be estimated.
     """
     frame = logistic_frame(cohort, data=data)
-    screening = screen(frame)
     all_terms = [t for _c, terms, _l in CANDIDATES for t in terms]
     missing = tuple(t for t in all_terms if t not in frame)
-    significant = (
-        screening.loc[(screening["p"] < alpha) & screening["converged"], "term"].tolist()
-        if not screening.empty
-        else []
-    )
-    combined = fit_logit(frame, significant) if significant else None
     present = [t for t in all_terms if t in frame]
-    stepwise, steps = forward_stepwise_lr(frame, present)
     n_available = int(frame[RESPONSE].notna().sum())
+    reason = why_not_estimable(frame, [], response=RESPONSE)
+    if reason:
+        if n_available == 0:
+            reason = f"no participant has offending observed at t2 ({RESPONSE} is missing)"
+        log.info("logistic: %s", reason)
+        steps = pd.DataFrame(columns=["step", "action", "term", "lr_chi2", "p"])
+        return LogisticResult(
+            screening=pd.DataFrame(),
+            combined=None,
+            stepwise=None,
+            stepwise_steps=steps,
+            n_available=n_available,
+            missing_terms=missing,
+            note=reason,
+            reason=reason,
+        )
+    screening = screen(frame)
+    excluded, significant = {}, []
+    if not screening.empty:
+        pairs = zip(screening["term"], screening["note"], strict=True)
+        excluded = {term: why for term, why in pairs if why}
+        fitted = screening[screening["note"] == ""]
+        significant = fitted.loc[(fitted["p"] < alpha) & fitted["converged"], "term"].tolist()
+    combined, combined_reason = None, ""
+    if significant:
+        combined_reason = why_not_estimable(frame, significant, response=RESPONSE)
+    if significant and not combined_reason:
+        try:
+            combined = fit_logit(frame, significant, response=RESPONSE, labels=TERM_LABELS)
+        except FIT_ERRORS as exc:
+            combined_reason = f"not estimable ({type(exc).__name__}: {exc})"
+    stepwise, steps = forward_stepwise_lr(frame, present, response=RESPONSE, labels=TERM_LABELS)
     note = (
         f"no offending at t2 (observed for {n_available}); screened one at a time: "
         f"{', '.join(present)}; significant at {alpha}: {', '.join(significant) or 'none'}"
     )
     if missing:
         note += f"; not in the data: {', '.join(missing)}"
+    if excluded:
+        note += "; not estimable: " + "; ".join(f"{t} ({why})" for t, why in excluded.items())
+    if combined_reason:
+        note += f"; combined model of the significant terms: {combined_reason}"
     log.info(note)
     return LogisticResult(
         screening=screening,
@@ -378,4 +246,6 @@ def paper_logistic(
         n_available=n_available,
         missing_terms=missing,
         note=note,
+        combined_reason=combined_reason,
+        excluded=excluded,
     )

@@ -1,9 +1,13 @@
 """The paper's classical tests, one function each, on scipy.
 
 Every function returns a one-row DataFrame whose first columns are always
-``test, n, statistic, df, z, p, effect_r`` (``NaN`` where a column means nothing for that
-test), followed by a few test-specific columns named in its docstring. The conventions are
-the paper's (SPSS's): normal approximation without continuity correction, two-sided p.
+``test, n, statistic, df, z, p, effect_r, note`` (``NaN`` where a column means nothing for
+that test), followed by a few test-specific columns named in its docstring. The conventions
+are the paper's (SPSS's): normal approximation without continuity correction, two-sided p.
+
+A test the data do not allow (an empty sample, no variation, too few pairs) raises nothing
+and prints no warning: its statistic and p are ``NaN`` and ``note`` says why; ``note`` is
+empty for a test that was computed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from scipy import stats
 
 log = logging.getLogger(__name__)
 
-CORE_COLUMNS: tuple[str, ...] = ("test", "n", "statistic", "df", "z", "p", "effect_r")
+CORE_COLUMNS: tuple[str, ...] = ("test", "n", "statistic", "df", "z", "p", "effect_r", "note")
 """Columns every test function returns first, in this order."""
 
 ArrayLike = Sequence[float] | np.ndarray | pd.Series
@@ -28,9 +32,19 @@ def _row(test: str, **values: object) -> pd.DataFrame:
     """One-row table: the core columns first (NaN where absent), then the extras."""
     row: dict[str, object] = {"test": test}
     for column in CORE_COLUMNS[1:]:
-        row[column] = values.pop(column, math.nan)
+        row[column] = values.pop(column, "" if column == "note" else math.nan)
     row.update(values)
     return pd.DataFrame([row])
+
+
+def _size_note(a: np.ndarray, b: np.ndarray, minimum: int) -> str:
+    """Say which sample is too small for a two-sample test ("" when both are large enough)."""
+    for name, sample in (("first", a), ("second", b)):
+        if sample.size < minimum:
+            if minimum == 1:
+                return f"the {name} sample is empty: no test"
+            return f"fewer than {minimum} values in the {name} sample ({sample.size}): no test"
+    return ""
 
 
 def _floats(values: ArrayLike) -> np.ndarray:
@@ -85,8 +99,13 @@ def wilcoxon_signed_rank(before: ArrayLike, after: ArrayLike) -> pd.DataFrame:
         "median_difference": float(np.median(diff)) if n else math.nan,
     }
     if n_ranked == 0:
-        log.warning("Wilcoxon signed-rank: no non-zero differences among %d pairs", n)
-        return _row("wilcoxon_signed_rank", n=n, **extras)
+        note = (
+            f"all {n} pairs have a zero difference: nothing to rank"
+            if n
+            else "no pairs with both values observed"
+        )
+        log.info("Wilcoxon signed-rank: %s", note)
+        return _row("wilcoxon_signed_rank", n=n, note=note, **extras)
     two_sided = stats.wilcoxon(diff, zero_method="wilcox", correction=False, method="approx")
     # One-sided "greater" gives the rank sum of increases and z with its sign kept.
     signed = stats.wilcoxon(
@@ -135,19 +154,25 @@ def mann_whitney_u(x: ArrayLike, y: ArrayLike) -> pd.DataFrame:
     """
     a, b = _floats(x), _floats(y)
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    n = a.size + b.size
+    sizes = {"n_x": int(a.size), "n_y": int(b.size)}
+    note = _size_note(a, b, 1)
+    if note:
+        nan = math.nan
+        return _row("mann_whitney_u", n=n, note=note, **sizes, u_x=nan, median_x=nan, median_y=nan)
     res = stats.mannwhitneyu(a, b, use_continuity=False, method="asymptotic")
     u_x = float(res.statistic)
-    n = a.size + b.size
     z = float(res.zstatistic)
+    values = {"z": z, "p": float(res.pvalue), "effect_r": z / math.sqrt(n)}
+    if np.unique(np.concatenate([a, b])).size == 1:
+        note = "every value is the same in both samples: no ranks differ, no test"
+        values = {"note": note}
     return _row(
         "mann_whitney_u",
         n=n,
         statistic=min(u_x, a.size * b.size - u_x),
-        z=z,
-        p=float(res.pvalue),
-        effect_r=z / math.sqrt(n),
-        n_x=int(a.size),
-        n_y=int(b.size),
+        **values,
+        **sizes,
         u_x=u_x,
         median_x=float(np.median(a)),
         median_y=float(np.median(b)),
@@ -189,9 +214,10 @@ def chi_square_2x2(
     (a, b), (c, d) = counts
     n = counts.sum()
     if (counts.sum(axis=0) == 0).any() or (counts.sum(axis=1) == 0).any():
-        log.warning("chi-square: a row or column of %s is empty; no test", counts.tolist())
-        return _row("chi_square_2x2", n=int(n), df=1, prop_row1=math.nan, prop_row2=math.nan,
-                    min_expected=0.0)  # fmt: skip
+        note = f"a row or column of the table is empty ({counts.astype(int).tolist()}): no test"
+        log.info("chi-square: %s", note)
+        return _row("chi_square_2x2", n=int(n), df=1, note=note, prop_row1=math.nan,
+                    prop_row2=math.nan, min_expected=0.0)  # fmt: skip
     res = stats.chi2_contingency(counts, correction=correction)
     phi = float(stats.contingency.association(counts.astype(int), method="cramer"))
     phi = math.copysign(phi, a * d - b * c)
@@ -235,13 +261,22 @@ def t_test_independent(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) ->
     """
     a, b = _floats(x), _floats(y)
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    name = "t_test_independent" if equal_var else "t_test_welch"
+    sizes = {"n_x": int(a.size), "n_y": int(b.size)}
+    note = _size_note(a, b, 2)
+    if not note and np.ptp(a) == 0 and np.ptp(b) == 0:
+        note = "no variation within either sample: t is undefined"
+    if note:
+        nan = math.nan
+        extras = {"mean_x": nan, "mean_y": nan, "cohen_d": nan}
+        return _row(name, n=int(a.size + b.size), note=note, **sizes, **extras)
     res = stats.ttest_ind(a, b, equal_var=equal_var)
     t, df = float(res.statistic), float(res.df)
     pooled_sd = math.sqrt(
         ((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2)
     )
     return _row(
-        "t_test_independent" if equal_var else "t_test_welch",
+        name,
         n=int(a.size + b.size),
         statistic=t,
         df=df,
@@ -277,6 +312,12 @@ def spearman(x: ArrayLike, y: ArrayLike) -> pd.DataFrame:
     a, b = _floats(x), _floats(y)
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
+    note = "" if a.size >= 3 else f"fewer than 3 pairs ({a.size}): no test"
+    for name, values in (("first", a), ("second", b)):
+        if not note and np.ptp(values) == 0:
+            note = f"the {name} variable is constant: no correlation"
+    if note:
+        return _row("spearman", n=int(a.size), note=note)
     res = stats.spearmanr(a, b)
     rho = float(res.statistic)
     return _row(
