@@ -208,3 +208,15 @@ def test_missingness_all_fits_every_mechanism(tmp_path, data_file):
     strict = invoke("offending", "--missingness", "all", *args, "--quiet", "--strict")
     assert strict.exit_code == 3  # 30 draws cannot pass the convergence checks; fits are reused
     assert "NOT CONVERGED" in strict.output
+
+
+def test_a_file_without_the_outcome_column_exits_2(tmp_path, data_file):
+    import pandas as pd
+
+    frame = pd.read_csv(data_file).drop(columns=["offending_days"])
+    path = tmp_path / "no_offending.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("offending", "--data", path, "--out", tmp_path / "o")
+    assert result.exit_code == 2, result.output
+    assert "offending_days" in result.output and "no_offending.csv" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()

@@ -129,7 +129,7 @@ def test_compiled_model_samples_a_swapped_cohort_as_if_compiled_for_it(cohorts) 
     summary = az.summary(swapped, var_names=["b0", "b_qct", "phi", "sigma_participant"])
     assert summary["r_hat"].max() < 1.05
     other = simulate_cohort(30, seed=5, n_sites=4)[0]
-    with pytest.raises(ValueError, match="different participant x wave grid"):
+    with pytest.raises(ValueError, match="different grid"):
         compiled.sample(other, settings)
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 import typer
 
-from bayes_qct.cli._common import console, err_console, handle_errors, setup_logging
+from bayes_qct.cli._common import (
+    console,
+    err_console,
+    handle_errors,
+    print_warning,
+    setup_logging,
+)
 from bayes_qct.cli._options import with_mechanism_options
 from bayes_qct.constants import EXIT_DIAGNOSTICS
 from bayes_qct.errors import BadInputError, Problem
@@ -59,8 +65,8 @@ def _print_result(result: Any, *, prior_only: bool) -> None:
     if result.posterior_from:
         _say(
             f"Reused the posterior draws of {result.posterior_from} (the same posterior: "
-            f"{', '.join(result.spec.posterior_only_changes()) or 'no parameter'} only changes "
-            f"post-processing); post-processed and written to {result.folder} in "
+            f"{result.spec.parameter_summary()} only changes post-processing); "
+            f"post-processed and written to {result.folder} in "
             f"{times.get('fit_total_s', float('nan')):.1f} s."
         )
         return
@@ -184,7 +190,7 @@ def fit(
         )
     cohort = load_cohort(data, mapping=mapping)
     for warning in cohort.warnings:
-        _say(f"warning: {warning}")
+        print_warning(warning)
     result = run_fit(cohort, spec, out=out, force=force, prior_only=prior_only, progress=not quiet)
     _print_result(result, prior_only=prior_only)
     if strict and result.diagnostics is not None and not result.diagnostics.ok:

@@ -10,8 +10,12 @@ and plots, opened on the file, show the model as it is written:
   design's :meth:`~bayes_qct.modeling.designs.base.Design.file_form`: no constant
   variable with an undefined r_hat), its attributes saying so;
 * every variable carries ``long_name``, ``scale`` and ``units`` attributes;
-* observed rows (``obs``, ``dropout_row``) carry each row's participant, site, legal status
-  and wave as coordinates.
+* observed and replicated counts are stored as integers (ArviZ's count plots need it);
+* observed rows carry each row's participant, site, legal status and wave as coordinates
+  (``participant_id``... on ``obs``; ``dropout_row_participant_id``... on ``dropout_row``);
+* the response indicator ``r`` of a dropout model is data the model conditions on, not an
+  outcome with replicates: it is stored in ``constant_data``, so ArviZ's predictive checks
+  of ``observed_data`` see the outcome only.
 
 The estimands group uses the names of ``contrasts.csv``'s ``quantity`` column.
 """
@@ -55,9 +59,32 @@ def for_reviewers(idata: Any, cohort: Cohort, spec: ModelSpec) -> Any:
     attrs = design.variable_attrs()
     for name in posterior.data_vars:
         posterior[name].attrs.update(attrs.get(name, {}))
+        if posterior[name].attrs.get("scale") == "logit":
+            posterior[name].attrs.setdefault("units", "log-odds")
     idata["posterior"] = xr.DataTree(posterior, name="posterior")
+    _move_indicator(idata)
     _label_rows(idata, cohort, spec)
     return idata
+
+
+def _move_indicator(idata: Any) -> None:
+    """Move observed variables without replicates (``r``) to ``constant_data``."""
+    if "observed_data" not in idata.children:
+        return
+    observed = idata["observed_data"].to_dataset()
+    replicated = (
+        set(idata["posterior_predictive"].to_dataset().data_vars)
+        if "posterior_predictive" in idata.children
+        else set()
+    )
+    extra = [name for name in observed.data_vars if name not in replicated]
+    if not extra or not replicated:
+        return
+    constant = (
+        idata["constant_data"].to_dataset() if "constant_data" in idata.children else xr.Dataset()
+    )
+    idata["constant_data"] = xr.DataTree(constant.merge(observed[extra]), name="constant_data")
+    idata["observed_data"] = xr.DataTree(observed.drop_vars(extra), name="observed_data")
 
 
 def _label_rows(idata: Any, cohort: Cohort, spec: ModelSpec) -> None:
@@ -71,10 +98,19 @@ def _label_rows(idata: Any, cohort: Cohort, spec: ModelSpec) -> None:
             if dim not in ds.dims:
                 continue
             rows = np.asarray(ds[dim].to_numpy(), dtype=np.int64)
+            prefix = "" if dim == DIM_OBS else f"{dim}_"  # one coordinate name per dim
             ds = ds.assign_coords(
-                {name: (dim, np.asarray(labels)[rows]) for name, labels in data.row_labels.items()}
+                {
+                    f"{prefix}{name}": (dim, np.asarray(labels)[rows])
+                    for name, labels in data.row_labels.items()
+                }
             )
         if group == "log_likelihood":
             for name in ds.data_vars:
                 ds[name].attrs.update(LOGLIK_ATTRS.get(name, {}))
+        elif group in ("observed_data", "posterior_predictive"):
+            for name in ds.data_vars:  # counts are whole numbers: ArviZ treats them as discrete
+                values = ds[name].to_numpy()
+                if np.issubdtype(values.dtype, np.floating) and np.all(values == np.round(values)):
+                    ds[name] = ds[name].astype(np.int64)
         idata[group] = xr.DataTree(ds, name=group)

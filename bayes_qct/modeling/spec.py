@@ -28,7 +28,6 @@ from bayes_qct.errors import Problem, SpecError
 from bayes_qct.modeling.designs import DEFAULT_DESIGN, get_design, outcome_designs
 from bayes_qct.modeling.missingness import (
     MECHANISMS,
-    POSTERIOR,
     all_parameters,
     get_mechanism,
     parameter_text,
@@ -149,15 +148,6 @@ class ModelSpec:
             **{k: v for k, v in posterior.items() if v is not None},
         }
         return _hash(data)
-
-    def posterior_only_changes(self) -> list[str]:
-        """Return the post-processing parameters this spec sets, as ``name = value`` texts."""
-        mechanism = get_mechanism(self.missingness)
-        return [
-            f"{p.name} = {self.mechanism_params[p.name]:g}"
-            for p in mechanism.parameters
-            if p.affects != POSTERIOR
-        ]
 
     def model_label(self) -> str:
         """Fit folder name: the spec name plus the model choices overridden at load."""

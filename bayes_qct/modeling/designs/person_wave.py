@@ -27,7 +27,6 @@ from bayes_qct.constants import (
     DIM_SITE,
     DIM_WAVE,
     LEGAL_STATUSES,
-    MAX_DAYS,
     OUTCOMES,
     WAVES,
 )
@@ -330,25 +329,8 @@ class PersonWave(Design):
         }
 
     def check_statistics(self, *, prior: bool = False) -> dict[str, Any]:
-        """Predictive-check statistics: shares of 0s and of 30s, mean, variance.
-
-        The prior check adds the share of counts in 0..30 and strictly between them.
-        """
-        stats = {
-            "share_zero": lambda y: (y == 0).mean(axis=-1),
-            "share_thirty": lambda y: (y == MAX_DAYS).mean(axis=-1),
-            "mean": lambda y: y.mean(axis=-1),
-            "variance": lambda y: (
-                y.var(axis=-1, ddof=1) if y.shape[-1] > 1 else np.zeros(y.shape[:-1])
-            ),
-        }
-        if not prior:
-            return stats
-        return {
-            "share_in_0_30": lambda y: ((y >= 0) & (y <= MAX_DAYS)).mean(axis=-1),
-            "share_1_29": lambda y: ((y >= 1) & (y <= MAX_DAYS - 1)).mean(axis=-1),
-            **stats,
-        }
+        """Shares of 0s and of 30s, mean, variance (the prior check: also the range)."""
+        return dict(tables.PRIOR_CHECK_STATISTICS if prior else tables.CHECK_STATISTICS)
 
     def variable_attrs(self) -> dict[str, dict[str, str]]:
         """CF-style attributes of each reviewer-facing posterior variable."""

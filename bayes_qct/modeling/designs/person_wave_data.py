@@ -16,7 +16,7 @@ from bayes_qct.constants import (
     STAGES_OF_CHANGE,
     WAVES,
 )
-from bayes_qct.data.cohort import Cohort, status_codes, wave_codes
+from bayes_qct.data.cohort import Cohort, require_outcome, status_codes, wave_codes
 from bayes_qct.errors import BadInputError, Problem
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, DIM_ROW, ModelData, codes
 
@@ -120,7 +120,7 @@ def _per_participant(participant: np.ndarray, values: np.ndarray, size: int) -> 
 def person_wave_data(cohort: Cohort, outcome: str, covariates: tuple[str, ...]) -> PersonWaveData:
     """Return the arrays and coords of a cohort for the outcome and covariates."""
     data = cohort.data
-    column = cohort.outcome_column(outcome)
+    column = require_outcome(cohort, outcome)  # a clear error when the column is absent
     participant, participants = codes(data["participant_id"])
     site, sites = codes(data["site"])
     wave = wave_codes(data)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_qct.constants import CI_KIND, CI_PROB, LEGAL_STATUSES, WAVES
+from bayes_qct.constants import CI_KIND, CI_PROB, LEGAL_STATUSES, MAX_DAYS, WAVES
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.labels import ALL, GROUPS
 from bayes_qct.summaries import eti
@@ -26,6 +26,20 @@ ICC_CONVENTION = (
     "latent-scale ICC on the logit scale: residual variance pi^2/3 (logistic latent "
     "variable); zero-inflation and overdispersion parts are not included"
 )
+
+CHECK_STATISTICS: dict[str, Any] = {
+    "share_zero": lambda y: (y == 0).mean(axis=-1),
+    "share_thirty": lambda y: (y == MAX_DAYS).mean(axis=-1),
+    "mean": lambda y: y.mean(axis=-1),
+    "variance": lambda y: y.var(axis=-1, ddof=1) if y.shape[-1] > 1 else np.zeros(y.shape[:-1]),
+}
+"""Predictive-check statistics of day counts (function of counts on the last axis)."""
+PRIOR_CHECK_STATISTICS: dict[str, Any] = {
+    "share_in_0_30": lambda y: ((y >= 0) & (y <= MAX_DAYS)).mean(axis=-1),
+    "share_1_29": lambda y: ((y >= 1) & (y <= MAX_DAYS - 1)).mean(axis=-1),
+    **CHECK_STATISTICS,
+}
+"""The prior check adds the share of counts in 0..30 and strictly between them."""
 
 LOGIT = "logit"
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
