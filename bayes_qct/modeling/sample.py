@@ -108,11 +108,14 @@ def nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> 
 
 def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
     start = time.perf_counter()
-    import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
     from pymc.progress_bar import NutpieProgressBarManager
 
-    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    from bayes_qct.modeling.build import model_fingerprint
+    from bayes_qct.modeling.nutpie_cache import compile_nutpie
+
+    compiled, cached = compile_nutpie(model, model_fingerprint(model))
+    log.info("nutpie model %s", "loaded from the compile cache" if cached else "compiled")
     compile_s = time.perf_counter() - start
     bar = NutpieProgressBarManager(
         chains=settings.chains, draws=settings.draws, progressbar=progress
