@@ -16,14 +16,13 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import prepared_data, sample_from_pmf
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_ROW, SAMPLE_DIMS, Design, ModelData, stacked_draws
-from bayes_qct.modeling.likelihoods import Family, get_family
+from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, Family, get_family
 from bayes_qct.modeling.missingness import Mechanism, get_mechanism
 from bayes_qct.modeling.ops import NP
 from bayes_qct.modeling.spec import ModelSpec
 
 DIM_MISSING = "missing_row"
 DIM_K = "k"
-_CHUNK = 256  # draws per block when building pmfs of missing rows (bounds memory)
 
 
 def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) -> dict[str, Any]:
@@ -59,6 +58,7 @@ def predict(
     *,
     rng: np.random.Generator,
     legal_status: str | None = None,
+    pmf: bool = True,
 ) -> xr.Dataset:
     """Predictions for every cohort row from posterior draws.
 
@@ -76,6 +76,9 @@ def predict(
         ``None``: each participant's own status. ``"QCT"``/``"voluntary"``: every row as
         if of that status (site, covariates and own intercept kept), for standardised
         (g-computation) contrasts.
+    pmf
+        Also return ``imputed_pmf``. Without it, a missing count the mechanism does not
+        reweight is drawn directly from the family (draws x rows work, not x 31).
 
     Returns
     -------
@@ -84,9 +87,9 @@ def predict(
         pattern-mixture the shift applies to missed dropout rows), ``prob_any``
         (P(y > 0) at the reference trials), ``completed`` (observed count, or one
         posterior-predictive draw of a missing count under the mechanism, with the row's
-        own trials), all dims (chain, draw, row); and ``imputed_pmf`` (missing_row, k):
-        each missing count's posterior predictive pmf. Row coords carry the design's row
-        labels and ``observed``.
+        own trials), all dims (chain, draw, row); and, with ``pmf``, ``imputed_pmf``
+        (missing_row, k): each missing count's posterior predictive pmf. Row coords carry
+        the design's row labels and ``observed``.
     """
     if not isinstance(posterior, xr.Dataset) and hasattr(posterior, "to_dataset"):
         posterior = posterior.to_dataset()  # an ArviZ 1.x DataTree group
@@ -105,7 +108,9 @@ def predict(
     reference = data.reference_trials
     expected = family.mean(eta, *params, n=reference)
     prob_any = family.prob_any(reference, eta, *params)
-    completed, pmf_mean = _complete(design, family, mechanism, values, data, eta, params, rng)
+    completed, pmf_mean = _complete(
+        design, family, mechanism, values, data, eta, params, rng, pmf=pmf
+    )
 
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
 
@@ -117,20 +122,18 @@ def predict(
         **{name: (DIM_ROW, labels) for name, labels in data.row_labels.items()},
         "observed": (DIM_ROW, np.asarray(data.observed, dtype=bool)),
     }
+    variables = {
+        "expected_rate": shaped(expected),
+        "prob_any": shaped(prob_any),
+        "completed": shaped(completed),
+    }
+    coords = {**row_coords, "chain": posterior["chain"].values, "draw": posterior["draw"].values}
+    if pmf_mean is not None:
+        variables["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
+        coords |= {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
     return xr.Dataset(
-        {
-            "expected_rate": shaped(expected),
-            "prob_any": shaped(prob_any),
-            "completed": shaped(completed),
-            "imputed_pmf": ((DIM_MISSING, DIM_K), pmf_mean),
-        },
-        coords={
-            **row_coords,
-            "chain": posterior["chain"].values,
-            "draw": posterior["draw"].values,
-            DIM_MISSING: data.missing_rows,
-            DIM_K: np.arange(data.k_max + 1),
-        },
+        variables,
+        coords=coords,
         attrs={"likelihood": spec.likelihood, "missingness": spec.missingness},
     )
 
@@ -175,16 +178,31 @@ def _complete(
     eta: np.ndarray,
     params: tuple[np.ndarray, ...],
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    pmf: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Observed counts with each missing one drawn from its posterior predictive.
+
+    Directly from the family when the mechanism does not reweight the missing counts
+    and no pmf is asked for; else through the pmf, in blocks of draws that bound its
+    memory. Returns the counts and the mean pmf of each missing count (or ``None``).
+    """
     n_samples = eta.shape[0]
     completed = np.broadcast_to(data.y, eta.shape).copy()
     rows = data.missing_rows
+    if not pmf and mechanism.missing_log_weight is None and family.draw is not None:
+        if rows.size:
+            completed[:, rows] = family.sample(
+                rng, data.trials[rows], eta[:, rows], *(p[:, rows] for p in params), k_max=0
+            )
+        return completed, None
     pmf_sum = np.zeros((rows.size, data.k_max + 1))
     if rows.size == 0:
         return completed, pmf_sum
-    for start in range(0, n_samples, _CHUNK):
-        block = slice(start, min(start + _CHUNK, n_samples))
-        pmf = missing_pmf(design, family, mechanism, values, data, eta, params, block)
-        pmf_sum += pmf.sum(axis=0)
-        completed[block, rows] = sample_from_pmf(pmf, rng)
+    step = max(PMF_ELEMENTS // (rows.size * (data.k_max + 1)), 1)
+    for start in range(0, n_samples, step):
+        block = slice(start, min(start + step, n_samples))
+        probabilities = missing_pmf(design, family, mechanism, values, data, eta, params, block)
+        pmf_sum += probabilities.sum(axis=0)
+        completed[block, rows] = sample_from_pmf(probabilities, rng)
     return completed, pmf_sum / n_samples
