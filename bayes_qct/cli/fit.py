@@ -150,6 +150,12 @@ def fit(
     prior_only: bool = typer.Option(
         False, "--prior-only", help="Prior predictive check only (written to <folder>/prior/)."
     ),
+    participant_draws: bool | None = typer.Option(
+        None,
+        "--participant-draws/--no-participant-draws",
+        help="Write every draw of the participant intercepts, pointwise log-likelihoods and "
+        "replicates to posterior.nc (default: for cohorts of at most 2,000 participants).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", help="Log progress to stderr."),
     mechanism_params: dict[str, float] | None = None,
@@ -191,7 +197,15 @@ def fit(
     cohort = load_cohort(data, mapping=mapping)
     for warning in cohort.warnings:
         print_warning(warning)
-    result = run_fit(cohort, spec, out=out, force=force, prior_only=prior_only, progress=not quiet)
+    result = run_fit(
+        cohort,
+        spec,
+        out=out,
+        force=force,
+        prior_only=prior_only,
+        progress=not quiet,
+        participant_draws=participant_draws,
+    )
     _print_result(result, prior_only=prior_only)
     if strict and result.diagnostics is not None and not result.diagnostics.ok:
         raise typer.Exit(EXIT_DIAGNOSTICS)
