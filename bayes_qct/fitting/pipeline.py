@@ -57,6 +57,12 @@ def _versions() -> dict[str, Any]:
     return sampler_versions()
 
 
+def _sampled_on(idata: Any) -> dict[str, Any] | None:
+    from bayes_qct.modeling.sample import sampled_on
+
+    return sampled_on(idata)
+
+
 def _reusable_posterior(folder: Path, key: FitKey, root: Path | None) -> Path | None:
     """Return a fit folder (this one first, then any under ``root``) with the same posterior."""
     candidates = [folder]
@@ -125,6 +131,7 @@ def run_fit(
         t0 = time.perf_counter()
         summary, diagnostics = stages.summarise_posterior(idata, spec)
         record.wall_times["summary_s"] = time.perf_counter() - t0
+    record.sampler["device"] = _sampled_on(idata)
     processed = stages.postprocess(idata, cohort, spec)
     record.wall_times.update(processed.wall_times)
     if not participant_draws:
