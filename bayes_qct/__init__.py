@@ -10,7 +10,7 @@ from typing import Any
 
 from bayes_qct.constants import TOOLKIT_VERSION as __version__
 
-__all__ = ["__version__", "fit", "list_fits", "load_cohort", "load_fit", "load_spec"]
+__all__ = ["__version__", "fit", "list_fits", "load_cohort", "load_fit", "load_spec", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
