@@ -66,9 +66,12 @@ def not_built(command: str, issue: str) -> None:
     raise typer.Exit(1)
 
 
-def setup_logging(verbose: bool) -> None:
-    """Route the library's logging to stderr."""
+def setup_logging(verbose: bool, *, stages: bool = True) -> None:
+    """Route the library's logging to stderr, and the stages of a long run unless quiet."""
+    from bayes_qct.progress import show_stages
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    show_stages(stages)

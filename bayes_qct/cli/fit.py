@@ -150,12 +150,14 @@ def fit(
     prior_only: bool = typer.Option(
         False, "--prior-only", help="Prior predictive check only (written to <folder>/prior/)."
     ),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No progress bar or stage messages (both go to stderr)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Log progress to stderr."),
     mechanism_params: dict[str, float] | None = None,
 ) -> None:
     """Fit the outcome's model; an unchanged re-run reuses the existing fit."""
-    setup_logging(verbose)
+    setup_logging(verbose, stages=not quiet)
     outcome = ctx.command.name
     if outcome not in outcome_designs():
         raise BadInputError(

@@ -127,6 +127,8 @@ def prior_check_text(checks: pd.DataFrame, heading: str) -> str:
 
 def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
     mean, lower, upper = row[column], row[f"{column} lower"], row[f"{column} upper"]
+    if str(row.get(f"{column} note", "") or "") == NO_DATA:
+        return "no data"
     if is_missing(mean) or not math.isfinite(float(mean)):
         return "-"
     if percent:
