@@ -19,6 +19,7 @@ from bayes_qct.frequentist.logistic import (
     nagelkerke_r2,
     paper_logistic,
     screen,
+    table1_model,
 )
 
 
@@ -153,3 +154,14 @@ def test_logistic_frame_response_is_missing_without_a_t2_value():
     frame = logistic_frame(cohort.with_data(data))
     assert math.isnan(frame.loc["p000", "no_offending_t2"])
     assert frame["no_offending_t2"].notna().sum() == 19
+
+
+def test_table1_model_refits_the_published_terms_whatever_the_screening_picks():
+    cohort = small_cohort()
+    frame = logistic_frame(cohort)
+    assert table1_model(frame) is None  # the small cohort has no stage of change
+    frame["action"] = (np.arange(len(frame)) % 3 == 0).astype(float)
+    fit = table1_model(frame)
+    assert fit.terms == ("drug_score_z", "site2", "age", "action")
+    assert fit.table.set_index("term").loc["drug_score_z", "odds_ratio"] > 1
+    assert paper_logistic(cohort).table1 is None
