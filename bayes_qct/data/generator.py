@@ -6,7 +6,8 @@ participant ``i`` and wave ``t``, with ``n_it`` days at liberty::
     y_it ~ ZIB(n_it, mu_it, pi_it)        (a structural zero with probability pi_it)
     logit mu_it = b0 + b_qct*QCT_i + g_t + d_t*QCT_i + u_site(i) + v_i + b_score*score_i
     logit pi_it = z_t + z_qct*QCT_i               (+ z_site2 * [site 2], default 0)
-                  (+ [t = t2] * (z_score*score_i + z_age*(age_i - mean age) + z_action*action_i))
+                  (+ [t = t2] * (z_score*score_i + z_age*(age_i - mean age) + z_action*action_i
+                                 + z_qct_t2*QCT_i), all 0 by default)
     u_s ~ Normal(0, s_site)                (site 2 shifted to be worse)
     (v_i^off, v_i^drug) ~ Normal(0, diag(s) R diag(s)),  corr(R) = person_corr
 
@@ -82,6 +83,10 @@ class OutcomeParams:
     """t2 zero-inflation shift per year of age above the cohort's mean age."""
     z_action: float = 0.0
     """t2 zero-inflation shift for the action stage of change at intake."""
+    z_qct_t2: float = 0.0
+    """t2 zero-inflation shift for QCT clients beyond ``z_qct`` (0 in the model the
+    toolkit fits; the reconstruction uses it so that, with Table 1's terms, legal status
+    does not predict desistance at t2, as the paper reports)."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,8 @@ def probabilities(
         + p.b_score * standardise(pop.score.astype(float))[:, None]
     )
     zeta = np.asarray(p.z)[None, :] + p.z_qct * q + p.z_site2 * (pop.site == 1)[:, None]
-    zeta = zeta + desistance_profile(pop, p)[:, None] * (np.arange(len(WAVES)) == 1)[None, :]
+    t2 = (np.arange(len(WAVES)) == 1)[None, :]
+    zeta = zeta + (desistance_profile(pop, p) + p.z_qct_t2 * pop.qct)[:, None] * t2
     return expit(eta), np.broadcast_to(expit(zeta), eta.shape).copy()
 
 
