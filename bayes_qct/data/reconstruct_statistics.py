@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_qct.constants import WAVES
+from bayes_qct.data.reconstruct_table1 import table1_statistics
 
 CACHE: dict[tuple[int, str], pd.DataFrame] = {}
 """Wide tables of the cohort being tabulated (filled and cleared by calibration_table)."""
@@ -176,16 +177,30 @@ def odds_ratio(a: pd.Series, b: pd.Series) -> float:
     return float(t[0, 0] * t[1, 1] / (t[0, 1] * t[1, 0]))
 
 
-def site2_desist_or(df: pd.DataFrame) -> float:
-    """Return the crude odds ratio of site 2 and no offending at t2."""
-    t2 = wide(df, "offending_days")["t2"].dropna()
-    return odds_ratio(at_site2(df)[t2.index], t2 == 0)
+def table1(name: str) -> Callable[[pd.DataFrame], float]:
+    """Statistic: one number of Table 1's model refitted (computed once per table)."""
+
+    def f(df: pd.DataFrame) -> float:
+        key = (id(df), "table1")
+        if key not in CACHE:
+            CACHE[key] = pd.DataFrame([table1_statistics(df)])
+        return float(CACHE[key].iloc[0][name])
+
+    return f
 
 
 def site2_desist_rs(df: pd.DataFrame) -> float:
     """Return Spearman's rs of site 2 and no offending at t2."""
     t2 = wide(df, "offending_days")["t2"].dropna()
     return float(stats.spearmanr(at_site2(df)[t2.index], t2 == 0).statistic)
+
+
+def treatment_desist_rs(df: pd.DataFrame) -> float:
+    """Return Spearman's rs of being in treatment at t2 and no offending at t2."""
+    t2 = wide(df, "offending_days")["t2"].dropna()
+    treat = wide(df, "in_treatment")["t2"][t2.index]
+    keep = treat.notna()
+    return float(stats.spearmanr(treat[keep], t2[keep] == 0).statistic)
 
 
 def site2_drug_rs(df: pd.DataFrame) -> float:
