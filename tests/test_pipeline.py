@@ -152,3 +152,25 @@ def test_compare_ranking_flags_a_family_whose_fit_failed(tmp_path, monkeypatch):
     assert table.loc["zero-inflated-binomial", "verdict"] == "converged"
     assert any(note.startswith("NOT CONVERGED: binomial") for note in result.notes)
     assert "verdict" in pd.read_csv(path).columns
+
+
+def test_kfold_refits_are_kept_and_reused(tmp_path):
+    from bayes_qct.estimands.compare import mask_participants
+    from bayes_qct.fitting.families import kfold_refitter
+
+    cohort = simulate_cohort(20, seed=2, n_sites=3)[0]
+    sampler = FakeSampler(cohort)
+
+    def fake(model, settings, *, progress=True):
+        return sampler(model, settings)
+
+    spec = load_spec("offending", overrides={"likelihood": "binomial"})
+    held = mask_participants(cohort, {"p001", "p002"}, "offending")
+    refit = kfold_refitter(fake, lambda message: None, folder=tmp_path)
+    first = refit(held, spec)
+    again = kfold_refitter(fake, lambda message: None, folder=tmp_path)(held, spec)
+    assert sampler.calls == 1
+    np.testing.assert_array_equal(first["b0"].values, again["b0"].values)
+    other = mask_participants(cohort, {"p003"}, "offending")
+    refit(other, spec)
+    assert sampler.calls == 2
