@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -149,6 +150,24 @@ class Section:
         return out
 
 
+def _edit_section(section: Section, edit: Callable[[str], str]) -> None:
+    section.title = edit(section.title)
+    section.text = [edit(t) for t in section.text]
+    section.code = [edit(c) for c in section.code]
+    section.notes = [edit(n) for n in section.notes]
+    section.verdict = edit(section.verdict) if section.verdict else section.verdict
+    for table in section.tables:
+        table.caption, table.source = edit(table.caption), edit(table.source)
+        table.columns = [edit(c) for c in table.columns]
+        table.rows = [[edit(c) for c in row] for row in table.rows]
+        table.notes = [edit(n) for n in table.notes]
+    for figure in section.figures:
+        figure.caption, figure.alt = edit(figure.caption), edit(figure.alt)
+        figure.source = edit(figure.source)
+    for part in section.parts:
+        _edit_section(part, edit)
+
+
 @dataclass
 class Report:
     """A whole report: its title, the banner lines at the top, and the sections."""
@@ -187,6 +206,12 @@ class Report:
         for section in self.sections:
             out += section.all_tables()
         return out
+
+    def edit_text(self, edit: Callable[[str], str]) -> None:
+        """Apply ``edit`` to every string of the report (banner, sections, tables, captions)."""
+        self.banner = [edit(line) for line in self.banner]
+        for section in self.sections:
+            _edit_section(section, edit)
 
     def number(self) -> None:
         """Assign the tables and figures their numbers in page order (Table 1, Figure 1)."""

@@ -32,7 +32,7 @@ class Justification:
 
 _SD_EFFECT = {"dist": "normal", "mu": 0.0, "sigma": 1.0}
 
-JUSTIFICATIONS: dict[str, Justification] = {
+JUSTIFICATIONS: dict[str, Justification | tuple[Justification, ...]] = {
     "b0": Justification(
         {"dist": "normal", "mu": -1.0, "sigma": 1.5},
         "days",
@@ -74,10 +74,18 @@ JUSTIFICATIONS: dict[str, Justification] = {
         "odds ratio",
         "Covariates are standardised (binary ones centred): N(0, 1) per SD.",
     ),
-    "z_wave": Justification(
-        {"dist": "normal", "mu": -1.0, "sigma": 1.5},
-        "probability",
-        "P(structural zero) centred near 27% (logit -1) and free to be almost anything.",
+    "z_wave": (
+        Justification(
+            {"dist": "normal", "mu": -1.0, "sigma": 1.5},
+            "probability",
+            "Zero-inflated families: P(structural zero) centred near 27% (logit -1) and free "
+            "to be almost anything.",
+        ),
+        Justification(
+            {"dist": "normal", "mu": 0.0, "sigma": 1.5},
+            "probability",
+            "Hurdle family: P(zero) (all zeros, not only structural ones) centred at one half.",
+        ),
     ),
     "z_qct": Justification(
         _SD_EFFECT, "odds ratio", "Effects on the zero part: N(0, 1) on the logit scale."
@@ -111,7 +119,22 @@ JUSTIFICATIONS: dict[str, Justification] = {
         "ratio of being observed between people 1 SD apart within about 1/7..7.",
     ),
 }
-"""Justification of each default prior, by parameter name."""
+"""Justification of each default prior, by parameter name (several where the default
+depends on the family)."""
+
+
+def justification(name: str, prior: dict[str, Any]) -> Justification | None:
+    """Return the justification written for exactly this prior of ``name`` (else None)."""
+    known = JUSTIFICATIONS.get(name, ())
+    options = known if isinstance(known, tuple) else (known,)
+    return next((j for j in options if same_prior(prior, j.prior)), None)
+
+
+def reading_of(name: str) -> str:
+    """Return how a parameter's prior range is read (from its justifications)."""
+    known = JUSTIFICATIONS.get(name, ())
+    options = known if isinstance(known, tuple) else (known,)
+    return options[0].reading if options else "value"
 
 _FROZEN = {
     "normal": lambda p: stats.norm(p["mu"], p["sigma"]),
@@ -171,15 +194,14 @@ def prior_rows(priors: dict[str, dict[str, Any]], meanings: dict[str, str]) -> l
     """Rows ``parameter, meaning, prior, 95% prior range, justification`` of a fit's priors."""
     rows = []
     for name, prior in priors.items():
-        known = JUSTIFICATIONS.get(name)
-        if known is not None and same_prior(prior, known.prior):
-            reading, why = known.reading, known.text
-        else:
-            reading = known.reading if known is not None else "value"
-            why = (
-                "Set by the spec, not the toolkit's default: the analyst who chose it "
-                "gives the reason."
-            )
+        known = justification(name, prior)
+        reading = reading_of(name)
+        why = (
+            known.text
+            if known is not None
+            else "Set by the spec, not the toolkit's default: the analyst who chose it gives "
+            "the reason."
+        )
         rows.append(
             [name, meanings.get(name, ""), prior_text(prior), implied_range(prior, reading), why]
         )

@@ -24,7 +24,11 @@ from bayes_qct.reporting.document import Figure, Report, Section
 from bayes_qct.reporting.inputs import ReportInputs
 from bayes_qct.reporting.sections_answers import answers_section
 from bayes_qct.reporting.sections_data import model_section, question_section
-from bayes_qct.reporting.sections_fit import computation_section, ppc_section
+from bayes_qct.reporting.sections_fit import (
+    computation_section,
+    participant_variables,
+    ppc_section,
+)
 from bayes_qct.reporting.sections_more import (
     audit_section,
     dropout_section,
@@ -78,8 +82,21 @@ def build_report(inputs: ReportInputs) -> Report:
         sections=sections,
         synthetic=bool(record.data.get("synthetic")),
     )
+    report.edit_text(participant_scrubber(participant_variables(inputs.fit.idata)))
     report.number()
     return report
+
+
+def participant_scrubber(names: set[str]) -> Callable[[str], str]:
+    """Return an edit that replaces a participant's label (``v_participant[R012]``) by words.
+
+    Diagnostics name the worst parameter, which may be one participant's intercept;
+    a report never shows a participant's label.
+    """
+    if not names:
+        return lambda text: text
+    pattern = re.compile(rf"\b({'|'.join(map(re.escape, sorted(names)))})\[[^\]]*\]")
+    return lambda text: pattern.sub(r"\1 (one participant's)", text)
 
 
 def _environment(autoescape: bool):

@@ -43,7 +43,10 @@ OUTCOME_TEXT = {
 
 def data_source(inputs: ReportInputs) -> str:
     """Source line of a descriptive table: the data, no model, nothing imputed."""
-    return f"Data: {inputs.data_label}. Descriptive: no model; missing outcomes not imputed."
+    return (
+        f"Data: {inputs.data_label}. Model: none (descriptive); missingness: as observed, "
+        "nothing imputed."
+    )
 
 
 def _calibration(inputs: ReportInputs) -> tuple[Table | None, str]:
@@ -85,7 +88,7 @@ def _calibration(inputs: ReportInputs) -> tuple[Table | None, str]:
             ],
             rows=rows,
             numeric=(2, 3),
-            source=f"Data: {inputs.data_label}; the paper's published figures (registry).",
+            source=f"{data_source(inputs)} Targets: the paper's published figures (registry).",
         ),
         "",
     )

@@ -51,8 +51,12 @@ SUMMARY_COLUMNS = [
 
 def participant_variables(idata: Any) -> set[str]:
     """Posterior variables with one entry per participant (never listed one by one)."""
-    posterior = idata["posterior"]
-    return {name for name, var in posterior.data_vars.items() if DIM_PARTICIPANT in var.dims}
+    names = set()
+    for group in ("posterior", "sampler_internals"):
+        if group in idata.children:
+            data = idata[group]
+            names |= {n for n, var in data.data_vars.items() if DIM_PARTICIPANT in var.dims}
+    return names
 
 
 def public_name(parameter: str, hidden: set[str]) -> str:

@@ -350,7 +350,8 @@ def provenance_section(inputs: ReportInputs) -> Section:
                 caption="Other fits of this outcome under the same root.",
                 columns=["fit folder", "missingness", "parameters", "checks"],
                 rows=[[str(f.folder), f.missingness, f.parameters, f.verdict] for f in others],
-                source=f"Data: per fit (see each fit.json); outcome {inputs.outcome}.",
+                source=f"Data: each fit's own (fit.json; this report's: {inputs.data_label}); "
+                "model and missingness: per row.",
             )
         )
     if inputs.notes:
