@@ -241,76 +241,108 @@ def mechanisms_figure(table: pd.DataFrame, *, wave: str, source: str) -> Figure:
     )
 
 
+SWEEP_ROWS: tuple[tuple[str, str], ...] = (
+    ("reduction", QCT),
+    ("reduction", VOLUNTARY),
+    ("reduction_difference", DIFFERENCE),
+)
+"""The estimands a one-parameter sweep's heat map shows, one row each."""
+
+
+def _heat(ax: Any, prob: np.ndarray, mean: np.ndarray, scale: float) -> Any:
+    """Shade cells by P(> 0) and print the mean over P(> 0) in each."""
+    image = ax.imshow(prob, cmap="Greys", vmin=0, vmax=1, aspect="auto", origin="lower")
+    for i, j in zip(*np.nonzero(np.isfinite(prob)), strict=True):
+        ax.text(
+            j,
+            i,
+            f"{scale * mean[i, j]:.0f}\n{prob[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if prob[i, j] > 0.55 else "black",
+        )
+    return image
+
+
+def _grid_position(values: list[float], value: float) -> float:
+    """Position of ``value`` on a heat map's axis of grid ``values`` (interpolated)."""
+    return float(np.interp(value, values, np.arange(len(values))))
+
+
 def sweep_figure(
     table: pd.DataFrame,
     parameters: dict[str, list[float]],
     *,
-    quantity: str,
-    group: str,
     wave: str,
+    tipping: pd.DataFrame | None,
     source: str,
     name: str,
 ) -> Figure | None:
-    """Draw one estimand's P(> 0) over a sweep's grid (one or two parameters).
+    """Draw a sweep as a heat map of P(> 0) with the posterior means printed in the cells.
 
-    The cells show the posterior mean (in percent for reductions); shading is the
-    probability that the estimand is positive, printed in each cell so the figure needs
-    no colour scale to be read.
+    One swept parameter: a row per estimand (the reductions and their QCT - voluntary
+    difference at ``wave``), the grid across, each conclusion's tipping point a dashed
+    line. Two parameters: the difference in reductions over the two-way grid.
     """
     import matplotlib.pyplot as plt
 
-    rows = table[
-        (table["quantity"] == quantity)
-        & (table["legal_status"] == group)
-        & (table["wave"].astype(str) == wave)
-    ]
-    names = [p for p in parameters if p in rows.columns]
-    if rows.empty or not names or len(names) > 2:
+    names = [p for p in parameters if p in table.columns]
+    if table.empty or not names or len(names) > 2:
         return None
-    x_name = names[0]
-    y_name = names[1] if len(names) == 2 else None
-    xs = sorted(rows[x_name].astype(float).unique())
-    ys = sorted(rows[y_name].astype(float).unique()) if y_name else [0.0]
-    prob = np.full((len(ys), len(xs)), np.nan)
-    mean = np.full((len(ys), len(xs)), np.nan)
-    for row in rows.itertuples(index=False):
-        i = ys.index(float(getattr(row, y_name))) if y_name else 0
-        j = xs.index(float(getattr(row, x_name)))
-        prob[i, j] = float(row.prob_positive)
-        mean[i, j] = float(row.mean)
-    scale = 100.0 if quantity.startswith("reduction") else 1.0
+    at_wave = table[table["wave"].astype(str) == wave]
+    xs = sorted(at_wave[names[0]].astype(float).unique())
+    if len(names) == 1:
+        series = [
+            (q, g)
+            for q, g in SWEEP_ROWS
+            if ((at_wave["quantity"] == q) & (at_wave["legal_status"] == g)).any()
+        ]
+        labels = [
+            f"{'difference' if g == DIFFERENCE else 'reduction'}, {GROUP_NAMES[g]}"
+            for _, g in series
+        ]
+    else:
+        series = [("reduction_difference", DIFFERENCE)]
+        labels = sorted(at_wave[names[1]].astype(float).unique())
+    if not series:
+        return None
+    prob = np.full((len(labels), len(xs)), np.nan)
+    mean = np.full_like(prob, np.nan)
+    for row in at_wave.itertuples(index=False):
+        key = (row.quantity, row.legal_status)
+        if key not in series:
+            continue
+        i = series.index(key) if len(names) == 1 else labels.index(float(getattr(row, names[1])))
+        j = xs.index(float(getattr(row, names[0])))
+        prob[i, j], mean[i, j] = float(row.prob_positive), float(row.mean)
     with style():
-        fig, ax = plt.subplots(figsize=(min(1.0 + 0.55 * len(xs), 10), 1.2 + 0.45 * len(ys)))
-        image = ax.imshow(prob, cmap="Greys", vmin=0, vmax=1, aspect="auto", origin="lower")
-        for i in range(len(ys)):
-            for j in range(len(xs)):
-                if np.isfinite(prob[i, j]):
-                    ax.text(
-                        j,
-                        i,
-                        f"{scale * mean[i, j]:.0f}\n{prob[i, j]:.2f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if prob[i, j] > 0.55 else "black",
-                    )
+        fig, ax = plt.subplots(figsize=(min(2.6 + 0.5 * len(xs), 10), 1.3 + 0.5 * len(labels)))
+        image = _heat(ax, prob, mean, 100.0)
         ax.set_xticks(range(len(xs)))
         ax.set_xticklabels([f"{v:g}" for v in xs], fontsize=8)
-        ax.set_xlabel(x_name)
-        ax.set_yticks(range(len(ys)))
-        ax.set_yticklabels([f"{v:g}" for v in ys] if y_name else [""])
-        ax.set_ylabel(y_name or "")
+        ax.set_xlabel(names[0])
+        ax.set_yticks(range(len(labels)))
+        ax.set_yticklabels([str(v) if isinstance(v, str) else f"{v:g}" for v in labels])
+        ax.set_ylabel(names[1] if len(names) == 2 else "")
+        if tipping is not None and len(names) == 1 and "tipping_value" in tipping:
+            for value in tipping["tipping_value"].dropna().astype(float):
+                ax.axvline(_grid_position(xs, value), color="black", linestyle="--", lw=1.2)
         fig.colorbar(image, ax=ax, label="P(> 0)", fraction=0.04)
         data = png(fig)
-    unit = "%" if scale == 100.0 else " days"
+    what = (
+        f"the reductions t1 -> {wave} and their {GROUP_NAMES[DIFFERENCE]} difference"
+        if len(names) == 1
+        else f"the {GROUP_NAMES[DIFFERENCE]} difference in reductions t1 -> {wave}"
+    )
     return Figure(
         name=f"sweep-{name}",
         caption=(
-            f"{quantity} ({GROUP_NAMES.get(group, group)}, {wave}) across the sweep's grid: "
-            f"each cell prints the posterior mean ({unit.strip()}) over P(> 0); darker = "
-            "higher P(> 0)."
+            f"Sensitivity of {what} across the sweep's grid of {' and '.join(names)}: each "
+            "cell prints the posterior mean (%) over P(> 0), and is shaded by P(> 0) (darker = "
+            "higher)" + ("; dashed lines: the tipping points." if len(names) == 1 else ".")
         ),
-        alt=f"Heat map of {quantity} over {', '.join(names)}.",
+        alt=f"Heat map of P(> 0) over {', '.join(names)}.",
         png=data,
         source=source,
     )

@@ -136,6 +136,7 @@ def reading_of(name: str) -> str:
     options = known if isinstance(known, tuple) else (known,)
     return options[0].reading if options else "value"
 
+
 _FROZEN = {
     "normal": lambda p: stats.norm(p["mu"], p["sigma"]),
     "studentt": lambda p: stats.t(p["nu"], p["mu"], p["sigma"]),

@@ -74,7 +74,7 @@ def build_report(inputs: ReportInputs) -> Report:
             f"{SYNTHETIC_LABEL}. No number here describes the study's participants.",
         )
     if diagnostics is not None:
-        banner.append(diagnostics.verdict())
+        banner.append(f"Main fit {inputs.fit.folder}: {diagnostics.verdict()}")
     report = Report(
         title=f"bayes-qct report: {inputs.outcome}",
         outcome=inputs.outcome,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bayes_qct.constants import WAVES
+from bayes_qct.constants import WAVE_MONTHS, WAVES
 from bayes_qct.data.paper import load_registry
 from bayes_qct.labels import (
     CAVEAT,
@@ -22,7 +22,14 @@ from bayes_qct.labels import (
     VOLUNTARY,
 )
 from bayes_qct.reporting import disclosure
-from bayes_qct.reporting.cells import contrast_row, direction, estimate, num, unit_of
+from bayes_qct.reporting.cells import (
+    contrast_row,
+    direction,
+    estimate,
+    no_data,
+    num,
+    unit_of,
+)
 from bayes_qct.reporting.document import Section, Table
 from bayes_qct.reporting.inputs import ReportInputs
 from bayes_qct.reporting.plots import trajectory_figure
@@ -146,10 +153,10 @@ def _paper_table(inputs: ReportInputs, source: str) -> Section:
     rows = side_by_side(load_registry(), inputs.fit, inputs.checks, inputs.outcome)
     if inputs.checks is None:
         command = f"bayes-qct check {inputs.outcome}"
-        part.needs(
-            command,
-            "The paper's frequentist analyses have not been rerun on these data: "
-            f"`{command}` writes checks.csv, which fills the middle column.",
+        part.missing.append(command)
+        part.text.append(
+            "The paper's frequentist analyses have not been rerun on these data yet: "
+            f"`{command}` writes checks.csv, which fills the middle column."
         )
     if "checks" in inputs.notes:
         part.notes.append(inputs.notes["checks"])
@@ -172,6 +179,31 @@ def _paper_table(inputs: ReportInputs, source: str) -> Section:
     return part
 
 
+def hypotheses_text(contrasts: Any) -> str:
+    """One sentence per hypothesis the model answers, at the last wave (from contrasts.csv)."""
+    wave = WAVES[-1]
+    cells = {
+        "H1": contrast_row(contrasts, "reduction", QCT, wave),
+        "H2": contrast_row(contrasts, "reduction", VOLUNTARY, wave),
+        "H4": contrast_row(contrasts, "reduction_difference", DIFFERENCE, wave),
+    }
+    if any(row is None for row in cells.values()):
+        return ""
+    h4 = cells["H4"]
+    return (
+        f"In short, at {wave} ({WAVE_MONTHS[wave]} months): H1, the {GROUP_NAMES[QCT]} "
+        f"group's reduction in expected days from intake is {estimate(cells['H1'], 'pct')}; "
+        f"H2, the {GROUP_NAMES[VOLUNTARY]} group's is {estimate(cells['H2'], 'pct')}; H4, the "
+        f"{GROUP_NAMES[DIFFERENCE]} difference in reductions is {estimate(h4, 'pct')}"
+        + (
+            f", probability of direction {direction(h4.get('prob_positive'))}."
+            if h4 is not None and not no_data(h4)
+            else "."
+        )
+        + " The tables below give every wave."
+    )
+
+
 def answers_section(inputs: ReportInputs) -> Section:
     """Section 5: trajectories, reductions and differences, sites, the paper side by side."""
     fit = inputs.fit
@@ -188,6 +220,9 @@ def answers_section(inputs: ReportInputs) -> Section:
             CAVEAT,
         ],
     )
+    summary = hypotheses_text(fit.contrasts)
+    if summary:
+        section.text.insert(0, summary)
     section.figures.append(
         trajectory_figure(
             fit.contrasts, fit.tables.get("observed_vs_model"), published, source=source

@@ -115,8 +115,14 @@ def _sweep_part(sweep: Sweep, inputs: ReportInputs) -> Section:
         if v
     )
     mechanism = sweep.info.get("mechanism", "?")
+    table = sweep.sensitivity
+    models = (
+        sorted(set(table["model"].astype(str)))
+        if table is not None and "model" in table
+        else [inputs.fit.spec.name]
+    )
     source = (
-        f"Data: {inputs.data_label}; model: {inputs.fit.spec.name}; missingness: {mechanism} "
+        f"Data: {inputs.data_label}; model: {', '.join(models)}; missingness: {mechanism} "
         f"over the grid ({grid or 'grid not recorded'})."
     )
     part.text.append(
@@ -154,22 +160,18 @@ def _sweep_part(sweep: Sweep, inputs: ReportInputs) -> Section:
                 source=source,
             )
         )
-    table = sweep.sensitivity
     if table is not None and len(table):
-        for quantity, group in (("reduction_difference", DIFFERENCE), ("reduction", QCT)):
-            waves = sorted(set(table.loc[table["quantity"] == quantity, "wave"].astype(str)))
-            if waves:
-                figure = sweep_figure(
-                    table,
-                    sweep.parameters,
-                    quantity=quantity,
-                    group=group,
-                    wave=waves[-1],
-                    source=source,
-                    name=f"{sweep.name}-{quantity}",
-                )
-                if figure is not None:
-                    part.figures.append(figure)
+        waves = sorted(set(table["wave"].astype(str)))
+        figure = sweep_figure(
+            table,
+            sweep.parameters,
+            wave=waves[-1],
+            tipping=tips,
+            source=source,
+            name=sweep.name,
+        )
+        if figure is not None:
+            part.figures.append(figure)
         if "verdict" in table:
             bad = table[table["verdict"].astype(str) != "converged"]
             points = bad["point"].nunique() if "point" in bad else len(bad)

@@ -86,19 +86,28 @@ def _what(entry: Any) -> str:
     return f'{", ".join(parts)}: "{quote}"' if quote else ", ".join(parts)
 
 
+def _printed(entry: Any, field: str) -> str:
+    """Format a registry number with the decimals the paper printed (``-.20``: ``-0.20``)."""
+    number = getattr(entry, field)
+    try:
+        return f"{float(number):.{entry.printed_decimals(field)}f}"
+    except (ValueError, TypeError):
+        return f"{number:g}"
+
+
 def paper_cell(entry: Any) -> str:
     """Format the published value as printed (with its unit or symbol)."""
     if entry.kind == "ns_claim":
         return "not significant"
     if entry.value is None:
         return "-"
-    value = f"{entry.value:g}"
+    value = _printed(entry, "value")
     if entry.kind in SYMBOL:
         text = f"{SYMBOL[entry.kind]} = {value}"
         if entry.ci_low is not None and entry.ci_high is not None:
-            text += f" [{entry.ci_low:g}, {entry.ci_high:g}]"
+            text += f" [{_printed(entry, 'ci_low')}, {_printed(entry, 'ci_high')}]"
         if entry.r is not None:
-            text += f" (r = {entry.r:g})"
+            text += f" (r = {_printed(entry, 'r')})"
         return text
     if entry.kind in ("percent_change", "percentage"):
         return f"{value}%"
@@ -266,8 +275,8 @@ def side_by_side(
     for entry in entries(registry, outcome, checks):
         row = _check_row(entry, checks)
         here = check_cell(row) if row is not None else _observed(entry, fit)
-        if here == "-":
-            here = "run `bayes-qct check`" if checks is None else "not recomputed by `check`"
+        if here == "-" and checks is not None:
+            here = "not recomputed by `check`"
         rows.append([_what(entry), entry.section, paper_cell(entry), here, bayes_cell(entry, fit)])
     return rows
 
