@@ -210,7 +210,9 @@ def _checks_note(checks: pd.DataFrame, fit: FitResult) -> str:
     seen = table.set_index(["legal_status", "wave"])["n_observed"]
     for row in gee.itertuples(index=False):
         expected = seen.get((row.group, row.contrast))
-        if expected is not None and int(expected) != int(row.n):
+        if expected is None or pd.isna(row.n):
+            continue
+        if int(expected) != int(row.n):
             return (
                 "checks.csv does not match the fitted data (observed interviews per group x "
                 "wave differ): rerun `bayes-qct check` on the same data"

@@ -30,8 +30,12 @@ def _figure(pc: Any) -> Any:
     return pc.get_viz("figure")
 
 
-def rank_figure(idata: Any, var_names: Sequence[str], *, source: str) -> Figure:
-    """Rank (fractional rank ECDF difference) plots of ``var_names``, one line per chain."""
+def rank_figure(idata: Any, var_names: Sequence[str], *, source: str) -> Figure | None:
+    """Rank (fractional rank ECDF difference) plots of ``var_names``, one line per chain.
+
+    ``var_names`` are scalar parameters or entries of a vector one (``g_wave[t3]``);
+    ``None`` when none of them is in the posterior.
+    """
     import arviz_plots as azp
 
     posterior = idata["posterior"].to_dataset()
@@ -42,19 +46,25 @@ def rank_figure(idata: Any, var_names: Sequence[str], *, source: str) -> Figure:
         if base not in posterior:
             continue
         values = posterior[base]
+        dims = [d for d in values.dims if d not in ("chain", "draw")]
         if "[" in label:
             inner = label[label.index("[") + 1 : -1]
-            dims = [d for d in values.dims if d not in ("chain", "draw")]
+            if len(dims) != 1 or inner not in values[dims[0]].to_numpy().astype(str):
+                continue  # a label this plot cannot select: left out
             values = values.sel({dims[0]: inner}, drop=True)
+        elif dims:
+            continue  # a vector parameter: its entries are named one by one
         selected[label] = values
+    if not selected:
+        return None
     data = xr.DataTree.from_dict({"posterior": xr.Dataset(selected)})
     with style():
         pc = azp.plot_rank(
             data,
             backend="matplotlib",
             aes={"color": ["chain"], "linestyle": ["chain"]},
-            color=list(CHAIN_GREYS[:n_chains]),
-            linestyle=list(CHAIN_LINES[:n_chains]),
+            color=[CHAIN_GREYS[c % len(CHAIN_GREYS)] for c in range(n_chains)],
+            linestyle=[CHAIN_LINES[c % len(CHAIN_LINES)] for c in range(n_chains)],
             col_wrap=4,
             figure_kwargs={"figsize": (9.5, 2.9 * ((len(selected) + 3) // 4))},
         )

@@ -246,9 +246,9 @@ def computation_section(inputs: ReportInputs) -> Section:
                 source=source,
             )
         )
-    names = _key_parameters(inputs, hidden)
-    if names:
-        section.figures.append(rank_figure(fit.idata, names, source=source))
+    figure = rank_figure(fit.idata, _key_parameters(inputs, hidden), source=source)
+    if figure is not None:
+        section.figures.append(figure)
     return section
 
 
