@@ -119,6 +119,16 @@ def test_failed_checks_are_listed_at_the_top(report_files):
     assert any("locf" in v for v in report.verdicts)
 
 
+def test_a_mechanism_cell_no_data_informs_shows_the_words():
+    import pandas as pd
+
+    from bayes_qct.reporting.sections_more import mechanism_interval
+
+    row = pd.Series({"r": 0.5, "r lower": 0.4, "r upper": 0.6, "r note": NO_DATA})
+    assert mechanism_interval(row, "r", percent=True) == NO_DATA
+    assert mechanism_interval(row.drop("r note"), "r", percent=True) == "50% [40%, 60%]"
+
+
 def test_the_sweep_and_the_power_scaling_table_are_shown(report_files):
     report, _ = report_files
     captions = [t.caption for t in report.tables()]

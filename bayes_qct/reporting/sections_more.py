@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bayes_qct.labels import CI_SHORT, DIFFERENCE, QCT, VOLUNTARY
+from bayes_qct.labels import CI_SHORT, DIFFERENCE, NO_DATA, QCT, VOLUNTARY
 from bayes_qct.reporting.cells import num
 from bayes_qct.reporting.document import Section, Table
 from bayes_qct.reporting.inputs import ReportInputs, Sweep
@@ -21,7 +21,10 @@ SWEEP_COMMAND = "bayes-qct sensitivity {outcome} --mechanism pattern-mixture --d
 PROBLEM_VERDICTS = ("mismatch", "inconsistent", "odd")
 
 
-def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
+def mechanism_interval(row: pd.Series, column: str, *, percent: bool) -> str:
+    """One estimand of a missingness.csv row: ``69% [61%, 78%]``, or :data:`NO_DATA`."""
+    if str(row.get(f"{column} note", "") or "") == NO_DATA:  # the column is newer
+        return NO_DATA
     mean, lower, upper = row.get(column), row.get(f"{column} lower"), row.get(f"{column} upper")
     if mean is None or pd.isna(mean):
         return "-"
@@ -51,11 +54,13 @@ def _mechanisms(inputs: ReportInputs) -> Section:
             [
                 f"{r['missingness']}{'*' if r['kind'] == 'handling' else ''}{'' if ok else ' (!)'}",
                 str(r.get("parameter", "-")),
-                _interval(r, estimand_column("reduction", QCT), percent=True),
-                _interval(r, estimand_column("reduction", VOLUNTARY), percent=True),
-                _interval(r, estimand_column("reduction_difference", DIFFERENCE), percent=True),
-                _interval(r, estimand_column("expected_days", QCT), percent=False),
-                _interval(r, estimand_column("expected_days", VOLUNTARY), percent=False),
+                mechanism_interval(r, estimand_column("reduction", QCT), percent=True),
+                mechanism_interval(r, estimand_column("reduction", VOLUNTARY), percent=True),
+                mechanism_interval(
+                    r, estimand_column("reduction_difference", DIFFERENCE), percent=True
+                ),
+                mechanism_interval(r, estimand_column("expected_days", QCT), percent=False),
+                mechanism_interval(r, estimand_column("expected_days", VOLUNTARY), percent=False),
                 "passed" if ok else "FAILED",
             ]
         )
