@@ -10,10 +10,14 @@ from typing import Any
 
 from bayes_qct.constants import TOOLKIT_VERSION as __version__
 
-__all__ = ["__version__", "fit", "list_fits", "load_cohort", "load_fit", "load_spec"]
+__all__ = ["__version__", "fit", "list_fits", "load_cohort", "load_fit", "load_spec", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "api":
+        import importlib
+
+        return importlib.import_module("bayes_qct.api")
     if name in __all__:
         from bayes_qct import api
 
@@ -22,4 +26,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted([*__all__, "api"])

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bayes_qct.fitting.fitfolder import FitResult
+    from bayes_qct.fitting.sweep import SweepResult
     from bayes_qct.modeling.spec import ModelSpec
 
 
@@ -160,3 +162,94 @@ def list_fits(root: str | os.PathLike = "posterior") -> pd.DataFrame:
     from bayes_qct.fitting.listing import fits_table
 
     return fits_table(root)
+
+
+def sweep(
+    cohort: Cohort,
+    outcome: str,
+    *,
+    mechanism: str,
+    grids: Mapping[str, str | Sequence[float]],
+    overrides: Mapping[str, Any] | None = None,
+    model: str | os.PathLike | None = None,
+    fit: str | os.PathLike | None = None,
+    root: str | os.PathLike = "posterior",
+    out: str | os.PathLike | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    prior_sensitivity: bool = True,
+    reweight: bool = True,
+    report: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Sweep a missingness mechanism's parameter(s); return the estimands and tipping points.
+
+    Parameters
+    ----------
+    cohort
+        The cohort (from :func:`load_cohort`).
+    outcome
+        ``offending`` or ``drug-use``.
+    mechanism
+        ``pattern-mixture`` (deltas: post-processing of the MAR posterior, no sampling),
+        ``selection`` (phi) or ``shared-parameter`` (lambda): draws reweighted from the
+        nearest fitted value, refitted where the Pareto k is too high.
+    grids
+        Parameter -> grid: ``"-2:2:17"`` (17 values from -2 to 2), ``"-1,0,1"`` or a
+        sequence of numbers. One parameter, or the two per-group deltas
+        (``delta_qct``, ``delta_voluntary``) for the two-way tipping-point grid.
+    overrides
+        Spec overrides of every fit (``likelihood``, ``draws``, ``seed``, ...).
+    model
+        A spec file instead of the outcome's default spec.
+    fit
+        A fit folder to start from (its spec; for pattern-mixture, its MAR posterior)
+        instead of the default fit under ``root`` (made when absent).
+    root, out, force
+        Where fits live, the sweep folder, and whether to replace a sweep of other
+        arguments (the overwrite rules of :func:`fit`; a rerun of the same resumes).
+    workers, scheduler
+        Refits on a local Dask cluster, or on an existing scheduler.
+    prior_sensitivity
+        Also power-scale the priors of the base posterior (``psense.csv``).
+    reweight
+        Reweight points of a posterior parameter from the nearest fitted value; False
+        refits every point.
+    report
+        Called with a line per stage.
+
+    Returns
+    -------
+    SweepResult
+        ``.table``: one row per grid point x estimand (sensitivity.csv), ``.tipping``:
+        the tipping points (tipping_points.csv), ``.psense``, ``.folder``, ``.record``.
+    """
+    from bayes_qct.fitting.sweep import plan_sweep, run_sweep
+    from bayes_qct.modeling.sample import sample_model
+
+    texts = {
+        name: grid if isinstance(grid, str) else ",".join(f"{float(v)!r}" for v in grid)
+        for name, grid in grids.items()
+    }
+    plan = plan_sweep(
+        outcome,
+        mechanism,
+        texts,
+        overrides=overrides,
+        model=None if model is None else str(model),
+        base_fit=None if fit is None else str(fit),
+    )
+    kwargs = {} if report is None else {"report": report}
+    return run_sweep(
+        cohort,
+        plan,
+        sampler=sample_model,
+        root=root,
+        out=out,
+        force=force,
+        workers=workers,
+        scheduler=scheduler,
+        prior_sensitivity=prior_sensitivity,
+        reweight=reweight,
+        **kwargs,
+    )

@@ -27,8 +27,26 @@ def eti(values: Any, ci_prob: float = CI_PROB) -> tuple[float, float]:
     return float(lower), float(upper)
 
 
-def summarise(values: Any, *, ci_prob: float = CI_PROB) -> dict[str, float]:
-    """Mean, sd, equal-tailed interval and P(> 0) of one scalar's draws.
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs: Any) -> np.ndarray:
+    """Quantiles of weighted draws (the inverse of the weighted empirical CDF, interpolated).
+
+    With equal weights this is NumPy's default (linear) quantile.
+    """
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order] / weights.sum()
+    # position of each sorted draw on [0, 1] as numpy's linear method places it
+    cum = np.cumsum(w) - w
+    cum = cum / cum[-1] if cum[-1] > 0 else np.linspace(0.0, 1.0, v.size)
+    return np.interp(np.asarray(probs, dtype=np.float64), cum, v)
+
+
+def summarise(
+    values: Any, *, ci_prob: float = CI_PROB, weights: Any | None = None
+) -> dict[str, float]:
+    """Return the mean, sd, equal-tailed interval and P(> 0) of one scalar's draws.
+
+    ``weights`` (normalised or not; importance weights of reweighted draws) make each a
+    weighted summary; without them every draw counts alike.
 
     Examples
     --------
@@ -36,6 +54,8 @@ def summarise(values: Any, *, ci_prob: float = CI_PROB) -> dict[str, float]:
     >>> s["mean"], s["prob_positive"]
     (2.5, 1.0)
     """
+    if weights is not None:
+        return _weighted_summary(values, weights, ci_prob)
     flat = np.asarray(values, dtype=np.float64).ravel()
     flat = flat[np.isfinite(flat)]
     if flat.size == 0:
@@ -47,4 +67,24 @@ def summarise(values: Any, *, ci_prob: float = CI_PROB) -> dict[str, float]:
         "lower": lower,
         "upper": upper,
         "prob_positive": float((flat > 0).mean()),
+    }
+
+
+def _weighted_summary(values: Any, weights: Any, ci_prob: float) -> dict[str, float]:
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    keep = np.isfinite(flat) & (w > 0)
+    flat, w = flat[keep], w[keep] / w[keep].sum() if keep.any() else w[keep]
+    if flat.size == 0:
+        return dict.fromkeys(SUMMARY_KEYS, np.nan)
+    mean = float(np.sum(w * flat))
+    tail = (1.0 - ci_prob) / 2.0
+    lower, upper = weighted_quantiles(flat, w, [tail, 1.0 - tail])
+    return {
+        "mean": mean,
+        # reliability weights: with equal weights this is the usual ddof=1 sd
+        "sd": float(np.sqrt(np.sum(w * (flat - mean) ** 2) / max(1.0 - np.sum(w**2), 1e-300))),
+        "lower": float(lower),
+        "upper": float(upper),
+        "prob_positive": float(np.sum(w[flat > 0])),
     }

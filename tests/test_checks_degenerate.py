@@ -120,7 +120,7 @@ def test_an_outcome_the_same_for_everyone_skips_the_logistic_with_the_reason():
     logistic = table[table["analysis"].str.startswith("logistic")]
     assert len(logistic) > 0 and logistic["statistic"].isna().all()
     assert logistic["note"].str.contains("no_offending_t2 is 1 for all").all()
-    r2 = logistic[logistic["analysis"] == "logistic_nagelkerke_r2"]
+    r2 = logistic[logistic["analysis"] == "logistic_table1_nagelkerke_r2"]
     assert (r2["paper_value"] == 0.384).any()  # the paper's value is still shown beside it
 
 

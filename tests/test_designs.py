@@ -176,10 +176,10 @@ class DesistAtT2(Design):
             }
         )
 
-    def contrasts(self, draws, *, outcome, model, missingness):
+    def contrasts(self, draws, *, outcome, model, missingness, weights=None):
         rows = []
         for g in GROUPS_AND_DIFFERENCE:
-            stats = summarise(draws["prob_desist"].sel(legal_status=g).to_numpy())
+            stats = summarise(draws["prob_desist"].sel(legal_status=g).to_numpy(), weights=weights)
             rows.append(
                 {
                     "outcome": outcome,

@@ -16,6 +16,7 @@ from bayes_qct.frequentist.logistic import (
     logistic_frame,
     paper_logistic,
     screen,
+    table1_model,
 )
 from bayes_qct.frequentist.logit import fit_logit, forward_stepwise_lr, nagelkerke_r2
 
@@ -186,3 +187,15 @@ def test_stepwise_skips_a_term_that_cannot_be_estimated():
     frame.loc[frame["y"] == 1, "x"] += 1.5
     fit, _steps = forward_stepwise_lr(frame, ["c", "x"], response="y")
     assert fit is not None and fit.terms == ("x",)
+
+
+def test_table1_model_refits_the_published_terms_whatever_the_screening_picks():
+    cohort = small_cohort()
+    frame = logistic_frame(cohort)
+    fit, reason = table1_model(frame)
+    assert fit is None and "action" in reason  # the small cohort has no stage of change
+    frame["action"] = (np.arange(len(frame)) % 3 == 0).astype(float)
+    fit, reason = table1_model(frame)
+    assert reason == "" and fit.terms == ("drug_score_z", "site2", "age", "action")
+    assert fit.table.set_index("term").loc["drug_score_z", "odds_ratio"] > 1
+    assert paper_logistic(cohort).table1 is None

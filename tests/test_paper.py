@@ -186,3 +186,9 @@ def test_packaged_file_is_plain_toml():
 
     text = resources.files("bayes_qct").joinpath("data/paper.toml").read_text(encoding="utf-8")
     assert len(tomllib.loads(text)["entry"]) == sum(EXPECTED_KINDS.values())
+
+
+def test_table1_score_reading_and_its_open_question_are_recorded(reg):
+    e = reg.get("offending.logistic.or.composite_score")
+    assert e.unit == "odds ratio per SD of the intake composite score"
+    assert "NO offending at t2" in e.note and "OPEN QUESTION" in e.note

@@ -10,17 +10,18 @@ import pandas as pd
 import pytest
 
 from bayes_qct.api import load_cohort
-from bayes_qct.constants import SYNTHETIC_LABEL
-from bayes_qct.data import generator as gen
-from bayes_qct.data import reconstruct as rc
-from bayes_qct.data.paper import Registry, load_registry
-from bayes_qct.data.reconstruct_calibration import (
+from bayes_qct.calibration.fit import FIT_TARGETS, expected_statistics
+from bayes_qct.calibration.search import outcome_statistics
+from bayes_qct.calibration.targets import (
     FIGURE1_TOLERANCE,
     TARGETS,
     calibration_table,
     derived_numbers,
 )
-from bayes_qct.data.reconstruct_fit import FIT_TARGETS, expected_statistics, outcome_statistics
+from bayes_qct.constants import SYNTHETIC_LABEL
+from bayes_qct.data import generator as gen
+from bayes_qct.data import reconstruct as rc
+from bayes_qct.data.paper import Registry, load_registry
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_dropout_is_informative_heavier_users_missed():
 
 
 def test_calibrated_parameters_fit_their_expected_targets():
-    from bayes_qct.data.reconstruct_fit import _populations, pack
+    from bayes_qct.calibration.fit import _populations, pack
 
     theta = pack(rc.CALIBRATED_PARAMS, rc.CALIBRATED_DROPOUT)
     stats = expected_statistics(theta, _populations(4), rc.CALIBRATED_PARAMS)
@@ -131,7 +132,7 @@ def test_calibrated_parameters_fit_their_expected_targets():
 
 @pytest.mark.slow
 def test_the_seeded_search_finds_the_accepted_draws():
-    from bayes_qct.data.reconstruct_fit import search_draws
+    from bayes_qct.calibration.search import search_draws
 
     assert search_draws() == rc.ACCEPTED_DRAWS
 
@@ -145,6 +146,10 @@ def test_every_published_target_value_and_section_is_the_registrys():
         if t.field == "derived":
             assert (t.value, t.paper_ids) in {(float(v), ids) for v, ids in derived.values()}
             assert t.lower == t.upper == t.value, t.name
+        elif t.field == "ns":  # a "not significant" claim: a Wald z inside +-1.96
+            (entry,) = entries
+            assert entry.p_relation == "ns" and t.section == entry.section, t.name
+            assert (t.lower, t.value, t.upper) == (-1.96, 0.0, 1.96), t.name
         else:
             (entry,) = entries
             assert t.value == float(getattr(entry, t.field)), t.name
@@ -220,3 +225,43 @@ def test_design_constants_come_from_the_registry():
     assert rc.PEER_DRUG_USE == tuple(
         reg.get(f"reintegration.peer_drug_use.t{k}.pct").numerator for k in (1, 2, 3, 4)
     )
+
+
+def test_table1_targets_are_the_frequentist_refit_of_the_published_model(table):
+    from bayes_qct.calibration import table1 as t1
+    from bayes_qct.frequentist.logistic import logistic_frame, table1_model
+
+    fit, _ = table1_model(logistic_frame(load_cohort()))
+    assert fit.n == 105 and fit.converged
+    rows = table.set_index("paper_ids")
+    ors = fit.table.set_index("term")["odds_ratio"]
+    for term, entry_id in t1.ENTRY_IDS.items():
+        assert rows.loc[entry_id, "achieved"] == pytest.approx(ors[term], abs=1e-3)
+        assert rows.loc[entry_id, "lower"] < rows.loc[entry_id, "paper_value"]
+    assert rows.loc[t1.R2_ID, "achieved"] == pytest.approx(fit.nagelkerke_r2, abs=1e-3)
+    # the crude site-2 odds ratio of desistance has no published counterpart: gone
+    assert not table["target"].str.contains("site 2 odds ratio, no offending").any()
+
+
+def test_expected_table1_recovers_the_model_it_is_given():
+    from bayes_qct.calibration import table1 as t1
+    from bayes_qct.frequentist.logistic import TABLE1_TERMS
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = t1.frame_from_arrays(
+        score=rng.beta(5, 20, n),
+        age=rng.normal(31, 6, n).round(),
+        stage=rng.integers(0, 3, n),
+        site2=rng.random(n) < 0.2,
+        qct=rng.random(n) < 0.5,
+        no_offending_t2=np.zeros(n),
+    )
+    beta = np.array([3.0, 0.66, -1.35, -0.08, -1.17])
+    x = np.column_stack([np.ones(n), frame[list(TABLE1_TERMS)].to_numpy()])
+    p = 1 / (1 + np.exp(-x @ beta))
+    big = t1.expected_table1(frame, p, np.ones(n), n=1e7)  # no small-sample bias left
+    assert [big[t] for t in TABLE1_TERMS] == pytest.approx(beta[1:], abs=1e-3)
+    assert big["qct_z"] == pytest.approx(0, abs=1e-3)  # legal status plays no part
+    small = t1.expected_table1(frame, p, np.ones(n))  # at 105: ML overstates strong effects
+    assert abs(small["site2"]) > abs(big["site2"]) and 0 < small["r2"] < 1

@@ -56,19 +56,12 @@ def handle_errors[F: Callable[..., Any]](fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def not_built(command: str, issue: str) -> None:
-    """Say plainly that a command does not exist yet, and exit non-zero."""
-    err_console.print(
-        f"[bold yellow]not built yet:[/] `bayes-qct {command}` is planned ({issue}) "
-        "but not implemented in this version; nothing was run.",
-        highlight=False,
-    )
-    raise typer.Exit(1)
+def setup_logging(verbose: bool, *, stages: bool = True) -> None:
+    """Route the library's logging to stderr, and the stages of a long run unless quiet."""
+    from bayes_qct.progress import show_stages
 
-
-def setup_logging(verbose: bool) -> None:
-    """Route the library's logging to stderr."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    show_stages(stages)

@@ -24,11 +24,12 @@ def option_name(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
-def with_mechanism_options[F: Callable[..., Any]](fn: F) -> F:
-    """Add one float option per declared mechanism parameter to a typer command.
+def with_mechanism_options[F: Callable[..., Any]](fn: F, *, grid: bool = False) -> F:
+    """Add one option per declared mechanism parameter to a typer command.
 
     The wrapped function receives them together as ``mechanism_params`` (a dict of the
-    options given, name -> value).
+    options given, name -> value): numbers, or with ``grid`` the grid texts a sweep
+    parses (``-2:2:17``, ``-1,0,1``).
     """
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters.values() if p.name != "mechanism_params"]
@@ -37,15 +38,18 @@ def with_mechanism_options[F: Callable[..., Any]](fn: F) -> F:
     for name, (param, owners) in all_parameters().items():
         arg = MECHANISM_PREFIX + name
         help_text = f"{param.description[0].upper()}{param.description[1:]} ({', '.join(owners)})."
+        if grid:
+            help_text = f"Grid of {name}, START:STOP:COUNT or a comma list: {help_text}"
+        kind = (str | None) if grid else (float | None)
         extra.append(
             inspect.Parameter(
                 arg,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=typer.Option(None, option_name(name), help=help_text),
-                annotation=float | None,
+                annotation=kind,
             )
         )
-        annotations[arg] = float | None
+        annotations[arg] = kind
     kinds = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
 
     @functools.wraps(fn)
@@ -62,3 +66,8 @@ def with_mechanism_options[F: Callable[..., Any]](fn: F) -> F:
     wrapper.__signature__ = signature.replace(parameters=[*kinds, *extra])  # type: ignore[attr-defined]
     wrapper.__annotations__ = annotations
     return wrapper  # type: ignore[return-value]
+
+
+def with_mechanism_grids[F: Callable[..., Any]](fn: F) -> F:
+    """Add one grid option (``--delta -2:2:17``) per declared mechanism parameter."""
+    return with_mechanism_options(fn, grid=True)

@@ -156,12 +156,14 @@ def fit(
         help="Write every draw of the participant intercepts, pointwise log-likelihoods and "
         "replicates to posterior.nc (default: for cohorts of at most 2,000 participants).",
     ),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No progress bar or stage messages (both go to stderr)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Log progress to stderr."),
     mechanism_params: dict[str, float] | None = None,
 ) -> None:
     """Fit the outcome's model; an unchanged re-run reuses the existing fit."""
-    setup_logging(verbose)
+    setup_logging(verbose, stages=not quiet)
     outcome = ctx.command.name
     if outcome not in outcome_designs():
         raise BadInputError(

@@ -6,6 +6,8 @@ participant ``i`` and wave ``t``, with ``n_it`` days at liberty::
     y_it ~ ZIB(n_it, mu_it, pi_it)        (a structural zero with probability pi_it)
     logit mu_it = b0 + b_qct*QCT_i + g_t + d_t*QCT_i + u_site(i) + v_i + b_score*score_i
     logit pi_it = z_t + z_qct*QCT_i               (+ z_site2 * [site 2], default 0)
+                  (+ [t = t2] * (z_score*score_i + z_age*(age_i - mean age) + z_action*action_i
+                                 + z_qct_t2*QCT_i), all 0 by default)
     u_s ~ Normal(0, s_site)                (site 2 shifted to be worse)
     (v_i^off, v_i^drug) ~ Normal(0, diag(s) R diag(s)),  corr(R) = person_corr
 
@@ -73,6 +75,18 @@ class OutcomeParams:
     z_site2: float = 0.0
     """Shift of site 2's zero-inflation logit (0 in the model the toolkit fits; the
     reconstruction uses it so that site 2's clients less often report no days at all)."""
+    z_score: float = 0.0
+    """Shift of the t2 zero-inflation logit per SD of the intake composite score (0 in
+    the model the toolkit fits; the reconstruction uses this and the two below so that
+    desistance at t2 follows the paper's Table 1)."""
+    z_age: float = 0.0
+    """t2 zero-inflation shift per year of age above the cohort's mean age."""
+    z_action: float = 0.0
+    """t2 zero-inflation shift for the action stage of change at intake."""
+    z_qct_t2: float = 0.0
+    """t2 zero-inflation shift for QCT clients beyond ``z_qct`` (0 in the model the
+    toolkit fits; the reconstruction uses it so that, with Table 1's terms, legal status
+    does not predict desistance at t2, as the paper reports)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,19 @@ def standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x, dtype=float)
 
 
+def desistance_profile(pop: Population, p: OutcomeParams) -> np.ndarray:
+    """Shift of each participant's t2 zero-inflation logit by intake profile (N,).
+
+    ``z_score`` per SD of the composite score, ``z_age`` per year of age above the mean,
+    ``z_action`` for the action stage; zeros when those are 0 (the model the toolkit fits).
+    """
+    return (
+        p.z_score * standardise(pop.score.astype(float))
+        + p.z_age * (pop.age - pop.age.mean())
+        + p.z_action * (pop.stage == STAGES_OF_CHANGE.index("action"))
+    )
+
+
 def probabilities(
     pop: Population, params: GeneratorParams, outcome: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -198,6 +225,8 @@ def probabilities(
         + p.b_score * standardise(pop.score.astype(float))[:, None]
     )
     zeta = np.asarray(p.z)[None, :] + p.z_qct * q + p.z_site2 * (pop.site == 1)[:, None]
+    t2 = (np.arange(len(WAVES)) == 1)[None, :]
+    zeta = zeta + (desistance_profile(pop, p) + p.z_qct_t2 * pop.qct)[:, None] * t2
     return expit(eta), np.broadcast_to(expit(zeta), eta.shape).copy()
 
 

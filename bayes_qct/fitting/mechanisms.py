@@ -77,10 +77,12 @@ def estimand_row(contrasts: pd.DataFrame, *, wave: str = "t4") -> dict[str, floa
         ]
         column = estimand_column(quantity, group)
         values = (np.nan, np.nan, np.nan)
-        if not hit.empty and not str(hit.iloc[0].get("note", "") or ""):
+        note = "" if hit.empty else str(hit.iloc[0].get("note", "") or "")
+        if not hit.empty and not note:
             first = hit.iloc[0]
             values = (float(first["mean"]), float(first["lower"]), float(first["upper"]))
         row[column], row[f"{column} lower"], row[f"{column} upper"] = values
+        row[f"{column} note"] = note
     return row
 
 

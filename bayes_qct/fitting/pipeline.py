@@ -28,6 +28,7 @@ from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_OBS
 from bayes_qct.modeling.spec import ModelSpec
 from bayes_qct.outputs import atomic_write_text
+from bayes_qct.progress import stage
 
 log = logging.getLogger(__name__)
 
@@ -117,21 +118,24 @@ def run_fit(
     record = FitRecord.create(cohort, spec, key, versions=_versions())
     source = None if force else _reusable_posterior(folder, key, root)
     if source is not None:
-        log.info("reusing the posterior of %s; post-processing only", source)
+        stage("reusing the posterior draws of %s; post-processing only", source)
         t0 = time.perf_counter()
         idata, summary, diagnostics_dict = _load_posterior(source)
         diagnostics = Diagnostics.from_dict(diagnostics_dict)
         record.posterior_from = str(source)
         record.wall_times["load_posterior_s"] = time.perf_counter() - t0
     else:
+        stage("building and compiling %s (%s, %s)", spec.outcome, spec.likelihood, spec.missingness)
         idata, times = stages.sample_posterior(
             cohort, spec, sampler, progress=progress, row_draws=participant_draws
         )
+        stage("diagnostics (r_hat, ESS, E-BFMI)")
         record.wall_times.update(times)
         t0 = time.perf_counter()
         summary, diagnostics = stages.summarise_posterior(idata, spec)
         record.wall_times["summary_s"] = time.perf_counter() - t0
     record.sampler["device"] = _sampled_on(idata)
+    stage("estimands and predictive checks")
     processed = stages.postprocess(idata, cohort, spec)
     record.wall_times.update(processed.wall_times)
     if not participant_draws:
@@ -142,6 +146,7 @@ def run_fit(
         {"key": key.to_dict(), "data": record.data, "spec": record.spec}
     )
     t0 = time.perf_counter()
+    stage("writing %s", folder)
     ff.write_fit_folder(
         folder,
         idata=idata,

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_qct.modeling.likelihoods import Family
+from bayes_qct.modeling.likelihoods import Family, log_choose_table
 from bayes_qct.modeling.ops import NP, Ops, log_sigmoid
 
 _BINOMIAL_FAST = ("binomial", "zero-inflated-binomial")
@@ -57,17 +57,6 @@ class DropoutInputs:
     groups: tuple[np.ndarray, np.ndarray] | None = None
     log_choose: Any = None
     level: Any = None
-
-
-def log_choose_table(n: np.ndarray, k_max: int) -> np.ndarray:
-    """Tabulate log C(n, k) for k = 0..k_max on a new last axis (``-inf`` where k > n)."""
-    from scipy.special import gammaln
-
-    k = np.arange(k_max + 1, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)[..., None]
-    ks = np.minimum(k, n)
-    table = gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0)
-    return np.where(k <= n, table, -np.inf)
 
 
 def log_missing_grid(ops: Ops, eta_r: Any, phi: Any, n: Any, k_max: int) -> Any:

@@ -69,6 +69,9 @@ class Parameter:
         Default prior when estimated (``None``: the parameter is never estimated).
     falls_back_to
         Another parameter whose value this one takes when not given (per-group deltas).
+    status
+        The legal status whose rows alone the parameter acts on (per-group deltas), so
+        a sweep can evaluate each group once per value of its own parameter.
     """
 
     name: str
@@ -77,6 +80,7 @@ class Parameter:
     default: float | None = None
     prior: Mapping[str, Any] | None = None
     falls_back_to: str | None = None
+    status: str | None = None
 
     @property
     def estimable(self) -> bool:
@@ -232,12 +236,14 @@ DELTAS = (
         f"pattern-mixture: delta for the {_QCT} group only (default: delta)",
         POSTPROCESSING,
         falls_back_to="delta",
+        status=_QCT,
     ),
     Parameter(
         f"delta_{_VOLUNTARY.lower()}",
         f"pattern-mixture: delta for the {_VOLUNTARY} group only (default: delta)",
         POSTPROCESSING,
         falls_back_to="delta",
+        status=_VOLUNTARY,
     ),
 )
 

@@ -151,3 +151,30 @@ def add_predictive_groups(idata: Any, cohort: Cohort, spec: ModelSpec, *, seed: 
     predictive = xr.Dataset({"y": var(replicated, DIM_OBS, data.obs_rows)})
     idata["posterior_predictive"] = xr.DataTree(predictive)
     return time.perf_counter() - start
+
+
+def log_likelihood_dataset(posterior: Any, cohort: Cohort, spec: ModelSpec) -> xr.Dataset:
+    """Return the pointwise log-likelihoods (``y``; ``r`` with a response model) as a Dataset.
+
+    For draws that were sampled without them (a compile-once refit of a sweep).
+    """
+    posterior = _as_dataset(posterior)
+    _, data = prepared_data(cohort, spec)
+    loglik, _ = _outcome_draws(posterior, data, spec, seed=0)
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    sample = {d: posterior[d] for d in SAMPLE_DIMS}
+    out = {
+        "y": xr.DataArray(
+            loglik.reshape(n_chain, n_draw, -1),
+            dims=(*SAMPLE_DIMS, DIM_OBS),
+            coords={**sample, DIM_OBS: data.obs_rows},
+        )
+    }
+    if get_mechanism(spec.missingness).models_dropout:
+        r_ll = dropout_loglik_draws(posterior, cohort, spec)
+        out["r"] = xr.DataArray(
+            r_ll.reshape(n_chain, n_draw, -1),
+            dims=(*SAMPLE_DIMS, DIM_DROPOUT),
+            coords={**sample, DIM_DROPOUT: data.dropout_rows},
+        )
+    return xr.Dataset(out)

@@ -51,6 +51,98 @@ def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) ->
     return values
 
 
+class Predictor:
+    """Predictions from one posterior, at the spec's mechanism parameters or at others.
+
+    Everything that does not depend on a post-processing parameter (the draws of the
+    parameters, the linear predictors) is computed once; :meth:`predict` then applies a
+    pattern-mixture shift, so a sweep over deltas costs one pass over the missing rows
+    per value. With the same ``rng`` seed, :meth:`predict` at the spec's own parameters
+    is :func:`predict`.
+    """
+
+    def __init__(
+        self,
+        posterior: xr.Dataset | Any,
+        cohort: Cohort,
+        spec: ModelSpec,
+        *,
+        legal_status: str | None = None,
+    ) -> None:
+        if not isinstance(posterior, xr.Dataset) and hasattr(posterior, "to_dataset"):
+            posterior = posterior.to_dataset()  # an ArviZ 1.x DataTree group
+        self.spec = spec
+        self.design = get_design(spec.design)
+        self.family = get_family(spec.likelihood)
+        self.mechanism = get_mechanism(spec.missingness)
+        _, data = prepared_data(cohort, spec)
+        if legal_status is not None:
+            data = self.design.counterfactual(data, legal_status)
+        self.data = data
+        self.values = parameter_values(posterior, data, spec)
+        self.sizes = (posterior.sizes["chain"], posterior.sizes["draw"])
+        self.sample_coords = {d: posterior[d].values for d in SAMPLE_DIMS}
+        self.eta, self.row_params = self.design.outcome_predictors(
+            NP, self.values, data, self.family
+        )
+
+    def _shift(self, params: Any) -> np.ndarray | None:
+        if self.mechanism.eta_shift is None:
+            return None
+        status = np.asarray(self.data.row_labels["legal_status"])
+        return self.mechanism.eta_shift(params, self.data.missed_dropout_rows(), status)
+
+    def predict(
+        self, *, rng: np.random.Generator, params: Any = None, imputed_pmf: bool = True
+    ) -> xr.Dataset:
+        """Return the predictions (see :func:`predict`), at ``params`` if given.
+
+        Without ``imputed_pmf``, a missing count the mechanism does not reweight is drawn
+        directly from the family rather than through its pmf (see :func:`predict`).
+        """
+        data, family = self.data, self.family
+        shift = self._shift(self.spec.mechanism_params if params is None else params)
+        eta = self.eta if shift is None else self.eta + shift
+        reference = data.reference_trials
+        expected = family.mean(eta, *self.row_params, n=reference)
+        prob_any = family.prob_any(reference, eta, *self.row_params)
+        completed, pmf_mean = _complete(
+            self.design,
+            family,
+            self.mechanism,
+            self.values,
+            data,
+            eta,
+            self.row_params,
+            rng,
+            pmf=imputed_pmf,
+        )
+        n_chain, n_draw = self.sizes
+
+        def shaped(a: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+            return (*SAMPLE_DIMS, DIM_ROW), a.reshape(n_chain, n_draw, data.n_rows)
+
+        row_coords = {
+            DIM_ROW: np.arange(data.n_rows),
+            **{name: (DIM_ROW, labels) for name, labels in data.row_labels.items()},
+            "observed": (DIM_ROW, np.asarray(data.observed, dtype=bool)),
+        }
+        variables = {
+            "expected_rate": shaped(expected),
+            "prob_any": shaped(prob_any),
+            "completed": shaped(completed),
+        }
+        coords = {**row_coords, **self.sample_coords}
+        if imputed_pmf and pmf_mean is not None:
+            variables["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
+            coords |= {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
+        return xr.Dataset(
+            variables,
+            coords=coords,
+            attrs={"likelihood": self.spec.likelihood, "missingness": self.spec.missingness},
+        )
+
+
 def predict(
     posterior: xr.Dataset | Any,
     cohort: Cohort,
@@ -91,51 +183,8 @@ def predict(
         (missing_row, k): each missing count's posterior predictive pmf. Row coords carry
         the design's row labels and ``observed``.
     """
-    if not isinstance(posterior, xr.Dataset) and hasattr(posterior, "to_dataset"):
-        posterior = posterior.to_dataset()  # an ArviZ 1.x DataTree group
-    design = get_design(spec.design)
-    family = get_family(spec.likelihood)
-    mechanism = get_mechanism(spec.missingness)
-    cohort, data = prepared_data(cohort, spec)
-    if legal_status is not None:
-        data = design.counterfactual(data, legal_status)
-    values = parameter_values(posterior, data, spec)
-    shift = None
-    if mechanism.eta_shift is not None:
-        status = np.asarray(data.row_labels["legal_status"])
-        shift = mechanism.eta_shift(spec.mechanism_params, data.missed_dropout_rows(), status)
-    eta, params = design.outcome_predictors(NP, values, data, family, shift=shift)
-    reference = data.reference_trials
-    expected = family.mean(eta, *params, n=reference)
-    prob_any = family.prob_any(reference, eta, *params)
-    completed, pmf_mean = _complete(
-        design, family, mechanism, values, data, eta, params, rng, pmf=pmf
-    )
-
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-
-    def shaped(a: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
-        return (*SAMPLE_DIMS, DIM_ROW), a.reshape(n_chain, n_draw, data.n_rows)
-
-    row_coords = {
-        DIM_ROW: np.arange(data.n_rows),
-        **{name: (DIM_ROW, labels) for name, labels in data.row_labels.items()},
-        "observed": (DIM_ROW, np.asarray(data.observed, dtype=bool)),
-    }
-    variables = {
-        "expected_rate": shaped(expected),
-        "prob_any": shaped(prob_any),
-        "completed": shaped(completed),
-    }
-    coords = {**row_coords, "chain": posterior["chain"].values, "draw": posterior["draw"].values}
-    if pmf_mean is not None:
-        variables["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
-        coords |= {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
-    return xr.Dataset(
-        variables,
-        coords=coords,
-        attrs={"likelihood": spec.likelihood, "missingness": spec.missingness},
-    )
+    predictor = Predictor(posterior, cohort, spec, legal_status=legal_status)
+    return predictor.predict(rng=rng, imputed_pmf=pmf)
 
 
 def missing_pmf(

@@ -160,18 +160,22 @@ def nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> 
 def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
     start = time.perf_counter()
     from pymc.backends.arviz import patch_nutpie_idata
-    from pymc.progress_bar import NutpieProgressBarManager
 
     from bayes_qct.modeling.build import model_fingerprint
     from bayes_qct.modeling.nutpie_cache import compile_nutpie
+    from bayes_qct.progress import ChainProgress, stage
 
     compiled, cached = compile_nutpie(model, model_fingerprint(model))
     log.info("nutpie model %s", "loaded from the compile cache" if cached else "compiled")
     compile_s = time.perf_counter() - start
     device = {**cpu_device(settings), "compile_cache_hit": cached}
-    bar = NutpieProgressBarManager(
-        chains=settings.chains, draws=settings.draws, progressbar=progress
+    stage(
+        "sampling: nutpie, %d chains x %d warm-up + %d draws",
+        settings.chains,
+        settings.tune,
+        settings.draws,
     )
+    bar = ChainProgress(settings.chains, enabled=progress)  # on stderr, not stdout
     with bar:
         idata, sampling_s = nutpie_sample(
             compiled, settings, progress_bar=False, progress_callback=bar.update
@@ -259,7 +263,7 @@ def _sample_pm(model: pm.Model, settings: SamplerSettings, progress: bool) -> tu
         cores=min(settings.chains, _cores()),
         random_seed=settings.seed,
         target_accept=settings.target_accept,
-        progressbar=progress,
+        progressbar=False,  # PyMC's bar prints to stdout; the stages go to stderr
         compute_convergence_checks=False,
         model=model,
         # forking a process that has loaded JAX (multithreaded) can deadlock

@@ -127,6 +127,8 @@ def prior_check_text(checks: pd.DataFrame, heading: str) -> str:
 
 def _interval(row: pd.Series, column: str, *, percent: bool) -> str:
     mean, lower, upper = row[column], row[f"{column} lower"], row[f"{column} upper"]
+    if str(row.get(f"{column} note", "") or "") == NO_DATA:
+        return "no data"
     if is_missing(mean) or not math.isfinite(float(mean)):
         return "-"
     if percent:
@@ -231,3 +233,61 @@ def fits_text(table: pd.DataFrame) -> str:
         for _, r in table.iterrows()
     ]
     return "\n".join(block(["fit folder", "missingness", "parameters", "checks"], body))
+
+
+def sweep_text(result: Any) -> str:
+    """Render a sweep: its grid, how points were obtained, and the tipping points.
+
+    With a two-way grid the sentences are those along each parameter with the other at
+    its reference value (0); every line of the grid is in tipping_points.csv.
+    """
+    plan, tipping = result.plan, result.tipping
+    grid = "; ".join(
+        f"{name} from {min(v):g} to {max(v):g} ({len(v)} values)" for name, v in plan.axes
+    )
+    methods = ", ".join(f"{n} {m}" for m, n in result.record.get("methods", {}).items())
+    lines = [wrap(result.heading, indent="  "), "", wrap(f"Grid: {grid}; points: {methods}.")]
+    base = result.record.get("base", {})
+    if "fit_folder" in base:
+        lines.append(wrap(f"Base posterior: {base['fit_folder']} ({base.get('verdict', '?')})."))
+    if "anchors" in base:
+        anchors = ", ".join(f"{v:g}" for v in base["anchors"])
+        lines.append(
+            wrap(f"Refitted at {plan.parameters[0]} = {anchors}; other points reweighted.")
+        )
+    references = plan.references()
+    shown = tipping
+    if len(plan.parameters) == 2:
+        keep = []
+        for _, row in tipping.iterrows():
+            other = row["other_parameter"]
+            keep.append(abs(row["other_value"] - references.get(other, 0.0)) < 1e-9)
+        shown = tipping[keep]
+    tips = shown[shown["tipping_value"].notna()]
+    lines += ["", f"Tipping points ({CI_TEXT}s; interpolated between grid points):"]
+    if tips.empty:
+        lines.append("  none inside the grid: every conclusion holds (or fails) throughout.")
+    lines += [wrap(f"- {sentence}", indent="  ") for sentence in tips["sentence"]]
+    steady = shown[shown["tipping_value"].isna()]
+    holds = int(steady["holds_at_reference"].sum())
+    lines.append(
+        wrap(
+            f"No tipping point inside the grid for {len(steady)} conclusion(s): {holds} hold "
+            f"throughout, {len(steady) - holds} never hold (see tipping_points.csv)."
+        )
+    )
+    psense = result.psense
+    if psense is not None and len(psense):
+        sensitive = psense[psense["diagnosis"].astype(str).str.startswith("potential")]
+        lines += ["", "Prior sensitivity (power-scaling of the base posterior):"]
+        if sensitive.empty:
+            lines.append("  no parameter is flagged as prior-sensitive.")
+        else:
+            names = ", ".join(sensitive["variable"].astype(str))
+            lines.append(
+                wrap(f"  flagged ({sensitive['diagnosis'].iloc[0]} ...): {names}", indent="  ")
+            )
+        flag = str(psense["flagged"].iloc[0] or "")
+        if flag:
+            lines.append(wrap(f"  {flag}", indent="  "))
+    return "\n".join(lines)

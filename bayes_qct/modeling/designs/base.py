@@ -250,10 +250,33 @@ class Design(ABC):
 
     @abstractmethod
     def contrasts(
-        self, draws: xr.Dataset, *, outcome: str, model: str, missingness: str
+        self,
+        draws: xr.Dataset,
+        *,
+        outcome: str,
+        model: str,
+        missingness: str,
+        weights: np.ndarray | None = None,
     ) -> pd.DataFrame:
-        """Return the tidy ``contrasts.csv`` rows of :meth:`estimand_draws`."""
+        """Return the tidy ``contrasts.csv`` rows of :meth:`estimand_draws`.
+
+        ``weights`` are importance weights of the draws (a reweighted sweep point).
+        """
         ...
+
+    def estimand_parts(self, predictions: xr.Dataset, cohort: Cohort) -> xr.Dataset | None:
+        """Return the estimands' parts by legal status, or ``None`` (not decomposable).
+
+        Parts are a Dataset with a ``legal_status`` dim whose entries depend on that
+        status's rows only; parts of runs at different per-group parameters are then
+        combined entry by entry, and :meth:`estimands_from_parts` gives the estimands.
+        A design that returns ``None`` is swept by full predictions at every point.
+        """
+        return None
+
+    def estimands_from_parts(self, parts: xr.Dataset) -> xr.Dataset:
+        """Return every estimand per draw from (combined) parts."""
+        raise TypeError(f"design {self.name!r} has no estimand parts")
 
     @abstractmethod
     def tables(

@@ -46,6 +46,12 @@ from bayes_qct.modeling.designs.person_wave_data import (
     PersonWaveData,
     person_wave_data,
 )
+from bayes_qct.modeling.designs.person_wave_model import (
+    participant_effects,
+    participant_level,
+    site_effect_values,
+    wave_effect,
+)
 from bayes_qct.modeling.likelihoods import Family
 from bayes_qct.modeling.ops import NP, Ops
 from bayes_qct.modeling.priors import PriorTable, make_prior
@@ -78,45 +84,6 @@ DROPOUT_PRIORS: PriorTable = {
     "psi_wave": {"dist": "normal", "mu": 0.5, "sigma": 1.5},
     "psi_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
 }
-
-
-def participant_level(ops: Ops, values: Mapping[str, Any], data: PersonWaveData) -> Any:
-    """Give each participant's mean intercept: b0 + b_qct QCT_i + u_site[s(i)] + x_i beta.
-
-    Everything constant within a participant, baseline covariates included, so the
-    centred ``w_participant`` absorbs none of it (see :meth:`PersonWave._participants`).
-    """
-    loc = (
-        ops.col(values["b0"])
-        + ops.col(values["b_qct"]) * data.participant_qct
-        + ops.take(values["u_site"], data.participant_site)
-    )
-    if data.covariate_names:
-        loc = loc + ops.matvec(data.participant_x, values["beta_cov"])
-    return loc
-
-
-def _wave_effect(name: str, priors: Mapping[str, Any]) -> Any:
-    """Create a wave effect with t1 fixed at 0: free entries for t2..t4, named ``<name>_free``."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    free = make_prior(f"{name}_free", {f"{name}_free": priors[name]}, dims=DIM_FOLLOWUP)
-    return pm.Deterministic(name, pt.concatenate([pt.zeros(1), free]), dims=DIM_WAVE)
-
-
-def _site_effects(priors: Mapping[str, Any]) -> Any:
-    """Non-centred, sum-to-zero site intercepts ``u_site = sigma_site * u_site_z``.
-
-    The zero-sum constraint takes the overall level out of the 10 site effects (it is
-    ``b0``'s), which removes the b0 / site-mean ridge; each ``u_site`` then has marginal
-    SD ``sigma_site * sqrt((S - 1) / S)``.
-    """
-    import pymc as pm
-
-    sigma = make_prior("sigma_site", priors)
-    z = pm.ZeroSumNormal("u_site_z", sigma=1.0, dims=DIM_SITE)
-    return pm.Deterministic("u_site", sigma * z, dims=DIM_SITE)
 
 
 class PersonWave(Design):
@@ -189,51 +156,14 @@ class PersonWave(Design):
         values: dict[str, Any] = {
             "b0": make_prior("b0", priors),
             "b_qct": make_prior("b_qct", priors),
-            "g_wave": _wave_effect("g_wave", priors),
-            "d_qct_wave": _wave_effect("d_qct_wave", priors),
-            "u_site": _site_effects(priors),
+            "g_wave": wave_effect("g_wave", priors),
+            "d_qct_wave": wave_effect("d_qct_wave", priors),
+            "u_site": site_effect_values(priors),
         }
         if data.covariate_names:
             values["beta_cov"] = make_prior("beta_cov", priors, dims=DIM_COVARIATE)
-        values["v_participant"] = self._participants(values, data, priors)
+        values["v_participant"] = participant_effects(values, data, priors)
         return values
-
-    @staticmethod
-    def _participants(values: Mapping[str, Any], data: Any, priors: PriorTable) -> Any:
-        """Participant intercepts: centred where the participant has data, non-centred where not.
-
-        With ``level_i`` from :func:`participant_level` (status, site and the baseline
-        covariates) and ``c_i = 1`` for a participant with at least one observed outcome,
-        ``c_i = 0`` for one with none (``participant_centred``)::
-
-            w_participant_i ~ N(c_i level_i, sigma_participant ** c_i)
-            v_participant_i = sigma_participant ** (1 - c_i) (w_participant_i - c_i level_i)
-
-        so ``v_i ~ N(0, sigma_participant)`` either way. With four waves of up to 30
-        trials each the data pin a person's level down well, the regime where centring
-        samples better than ``v = sigma * z`` (it raised the bulk ESS of
-        sigma_participant, sigma_site and b0 three- to fourfold). A participant with no
-        observed outcome (everyone set aside by the complete-case handling) is pinned by
-        nothing: centred, those intercepts formed a funnel with the site effects, so
-        they are non-centred. A baseline covariate must sit in ``level_i``: left only in
-        ``eta``, its coefficient and the centred intercepts traded off.
-        """
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        from bayes_qct.modeling.ops import PT
-
-        sigma = make_prior("sigma_participant", priors)
-        loc = participant_level(PT, values, data)
-        c = data.participant_centred
-        if isinstance(c, np.ndarray) and c.all():  # everyone has data: plainly centred
-            w = pm.Normal("w_participant", loc, sigma, dims=DIM_PARTICIPANT)
-            return pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
-        c = pt.as_tensor_variable(c).astype("float64")
-        scale = pt.switch(pt.gt(c, 0.5), sigma, 1.0)
-        w = pm.Normal("w_participant", c * loc, scale, dims=DIM_PARTICIPANT)
-        unscale = pt.switch(pt.gt(c, 0.5), 1.0, sigma)
-        return pm.Deterministic("v_participant", unscale * (w - c * loc), dims=DIM_PARTICIPANT)
 
     def add_zero_parameters(self, priors: PriorTable) -> dict[str, Any]:
         """z_wave (per wave) and z_qct."""
@@ -348,11 +278,27 @@ class PersonWave(Design):
         """Return expected days, full-data means, P(any), reductions by legal status x wave."""
         return estimands.estimand_draws(predictions, cohort, standardised=standardised)
 
-    def contrasts(self, draws: Any, *, outcome: str, model: str, missingness: str) -> pd.DataFrame:
-        """``contrasts.csv`` rows (data contract)."""
+    def contrasts(
+        self,
+        draws: Any,
+        *,
+        outcome: str,
+        model: str,
+        missingness: str,
+        weights: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Return ``contrasts.csv`` rows (data contract), weighted draws if ``weights``."""
         return estimands.contrasts_table(
-            draws, outcome=outcome, model=model, missingness=missingness
+            draws, outcome=outcome, model=model, missingness=missingness, weights=weights
         )
+
+    def estimand_parts(self, predictions: Any, cohort: Cohort) -> Any:
+        """Return per legal status x wave sums of the predictions (see the base class)."""
+        return estimands.estimand_parts(predictions, cohort)
+
+    def estimands_from_parts(self, parts: Any) -> Any:
+        """Return the estimands of combined parts."""
+        return estimands.estimands_from_parts(parts)
 
     def tables(
         self, idata: Any, cohort: Cohort, outcome: str, contrasts: pd.DataFrame

@@ -24,6 +24,8 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.labels import ALL, DIFFERENCE, GROUPS, NO_DATA, QCT, VOLUNTARY
 from bayes_qct.summaries import summarise
 
+STATUSES: tuple[str, ...] = (QCT, VOLUNTARY)
+
 CONTRAST_COLUMNS: tuple[str, ...] = (
     "outcome",
     "model",
@@ -66,32 +68,73 @@ DIM_GROUP = "legal_status"
 DIM_WAVE = "wave"
 
 
-def _group_masks(cohort: Cohort) -> dict[tuple[str, str], np.ndarray]:
-    """Row masks of every (group, wave) cell over the cohort's rows."""
+PREDICTIONS: tuple[str, ...] = ("expected_rate", "prob_any", "completed")
+"""Per-row predictions the estimands average."""
+
+
+def estimand_parts(predictions: xr.Dataset, cohort: Cohort) -> xr.Dataset:
+    """Sum each per-row prediction over the rows of every legal status x wave cell.
+
+    Every row belongs to one cell, so the cohort's rows are gathered once and each
+    cell's block summed; the counts of rows and of observed outcomes come with them.
+    Parts of different runs can be combined cell by cell (a sweep over per-group
+    deltas combines each group's own run), and :func:`estimands_from_parts` turns them
+    into the estimands.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``<prediction>_sum`` (dims *sample, legal_status (QCT, voluntary), wave),
+        ``n_rows`` and ``n_observed`` (legal_status, wave).
+    """
+    n_rows = predictions.sizes["row"]
+    if n_rows != len(cohort.data):
+        raise ValueError(f"predictions have {n_rows} rows, the cohort {len(cohort.data)}")
     status = cohort.data["legal_status"].astype(str).to_numpy()
     wave = cohort.data["wave"].astype(str).to_numpy()
-    masks = {}
-    for group in GROUPS:
-        in_group = np.ones(len(status), bool) if group == ALL else status == group
-        for w in WAVES:
-            masks[group, w] = in_group & (wave == w)
-    return masks
-
-
-def _cell_means(values: xr.DataArray, masks: Mapping[tuple[str, str], np.ndarray]) -> xr.DataArray:
-    """Mean over the rows of each (group, wave) cell: dims (*sample, legal_status, wave)."""
-    arr = values.transpose(..., "row").to_numpy()
-    out = np.full((*arr.shape[:-1], len(GROUPS), len(WAVES)), np.nan)
-    for (group, w), mask in masks.items():
-        if mask.any():
-            out[..., GROUPS.index(group), WAVES.index(w)] = arr[..., mask].mean(axis=-1)
-    dims = [d for d in values.dims if d != "row"]
-    coords = {d: values[d].to_numpy() for d in dims if d in values.coords}
-    return xr.DataArray(
-        out,
-        dims=(*dims, DIM_GROUP, DIM_WAVE),
-        coords={**coords, DIM_GROUP: list(GROUPS), DIM_WAVE: list(WAVES)},
+    cells = [(s, w, np.flatnonzero((status == s) & (wave == w))) for s in STATUSES for w in WAVES]
+    order = np.concatenate([rows for _, _, rows in cells])
+    observed = (
+        np.asarray(predictions["observed"].to_numpy(), dtype=bool)
+        if "observed" in predictions.coords
+        else None
     )
+    sample_dims = [d for d in predictions[PREDICTIONS[0]].dims if d != "row"]
+    out = xr.Dataset(
+        coords={
+            **{d: predictions[d].to_numpy() for d in sample_dims if d in predictions.coords},
+            DIM_GROUP: list(STATUSES),
+            DIM_WAVE: list(WAVES),
+        }
+    )
+    for name in PREDICTIONS:
+        arr = np.asarray(predictions[name].transpose(..., "row").to_numpy(), dtype=np.float64)
+        gathered = arr[..., order]
+        sums = np.zeros((*arr.shape[:-1], len(STATUSES), len(WAVES)))
+        start = 0
+        for s, w, rows in cells:
+            block = gathered[..., start : start + rows.size]
+            sums[..., STATUSES.index(s), WAVES.index(w)] = block.sum(axis=-1)
+            start += rows.size
+        out[f"{name}_sum"] = ((*sample_dims, DIM_GROUP, DIM_WAVE), sums)
+    shape = (len(STATUSES), len(WAVES))
+    sizes = np.array([rows.size for _, _, rows in cells]).reshape(shape)
+    out["n_rows"] = ((DIM_GROUP, DIM_WAVE), sizes)
+    if observed is not None:
+        seen = np.array([int(observed[rows].sum()) for _, _, rows in cells]).reshape(shape)
+        out["n_observed"] = ((DIM_GROUP, DIM_WAVE), seen)
+    return out
+
+
+def _levels(parts: xr.Dataset, name: str) -> xr.DataArray:
+    """Cell means of one prediction by QCT, voluntary and all (NaN for an empty cell)."""
+    sums = parts[f"{name}_sum"]
+    n = parts["n_rows"]
+    whole = sums.sum(DIM_GROUP) / n.sum(DIM_GROUP)
+    whole = whole.expand_dims({DIM_GROUP: [ALL]})
+    own = sums / n.where(n > 0)
+    dims = [d for d in sums.dims if d not in (DIM_GROUP, DIM_WAVE)]
+    return xr.concat([own, whole], dim=DIM_GROUP).transpose(*dims, DIM_GROUP, DIM_WAVE)
 
 
 def _with_difference(levels: xr.DataArray) -> xr.DataArray:
@@ -101,33 +144,51 @@ def _with_difference(levels: xr.DataArray) -> xr.DataArray:
     return xr.concat([levels, diff], dim=DIM_GROUP)
 
 
-def _standardise(
-    levels: xr.DataArray,
-    standardised: Mapping[str, xr.Dataset],
-    variable: str,
-    masks: Mapping[tuple[str, str], np.ndarray],
-) -> xr.DataArray:
-    """Replace each status's level by its whole-cohort average with that status set."""
-    levels = levels.copy()
-    for status, preds in standardised.items():
-        whole = _cell_means(preds[variable], masks).sel({DIM_GROUP: ALL})
-        levels.loc[{DIM_GROUP: status}] = whole.transpose(*levels.sel({DIM_GROUP: status}).dims)
-    return levels
-
-
-def observed_counts(
-    observed: np.ndarray, masks: Mapping[tuple[str, str], np.ndarray]
-) -> xr.DataArray:
+def _observed_counts(parts: xr.Dataset) -> xr.DataArray:
     """Observed outcomes per (group, wave) cell; a difference counts its smaller group."""
-    counts = np.zeros((len(GROUPS), len(WAVES)), dtype=np.int64)
-    for (group, w), mask in masks.items():
-        counts[GROUPS.index(group), WAVES.index(w)] = int((observed & mask).sum())
-    diff = np.minimum(counts[GROUPS.index(QCT)], counts[GROUPS.index(VOLUNTARY)])
-    return xr.DataArray(
-        np.vstack([counts, diff]),
-        dims=(DIM_GROUP, DIM_WAVE),
-        coords={DIM_GROUP: [*GROUPS, DIFFERENCE], DIM_WAVE: list(WAVES)},
+    counts = parts["n_observed"]
+    whole = counts.sum(DIM_GROUP).expand_dims({DIM_GROUP: [ALL]})
+    diff = np.minimum(counts.sel({DIM_GROUP: QCT}), counts.sel({DIM_GROUP: VOLUNTARY}))
+    diff = diff.expand_dims({DIM_GROUP: [DIFFERENCE]})
+    return xr.concat([counts, whole, diff], dim=DIM_GROUP)
+
+
+def estimands_from_parts(
+    parts: xr.Dataset, *, standardised: Mapping[str, xr.Dataset] | None = None
+) -> xr.Dataset:
+    """Return every estimand per draw from the cells' sums (:func:`estimand_parts`).
+
+    ``standardised``: legal status -> parts of the predictions with every row given that
+    status (g-computation); each status's ``expected_days`` and ``any_days`` are then
+    its whole-cohort averages.
+    """
+    expected = MAX_DAYS * _levels(parts, "expected_rate")
+    full = _levels(parts, "completed")
+    any_days = _levels(parts, "prob_any")
+    for status, other in (standardised or {}).items():
+        for levels, name, scale in (
+            (expected, "expected_rate", MAX_DAYS),
+            (any_days, "prob_any", 1),
+        ):
+            whole = scale * _levels(other, name).sel({DIM_GROUP: ALL})
+            levels.loc[{DIM_GROUP: status}] = whole.transpose(*levels.sel({DIM_GROUP: status}).dims)
+    reduction = 1.0 - expected / expected.sel({DIM_WAVE: WAVES[0]})
+    reduction = reduction.where(reduction[DIM_WAVE] != WAVES[0])
+    reductions = _with_difference(reduction)
+    out = xr.Dataset(
+        {
+            "expected_days": _with_difference(expected),
+            "full_data_mean": _with_difference(full),
+            "reduction": reductions.sel({DIM_GROUP: list(GROUPS)}),
+            "reduction_difference": reductions.sel({DIM_GROUP: [DIFFERENCE]}),
+            "any_days": _with_difference(any_days),
+        }
     )
+    for name, meaning in QUANTITIES.items():
+        out[name].attrs.update({"long_name": meaning, "units": UNITS[name]})
+    if "n_observed" in parts:
+        out["n_observed"] = _observed_counts(parts)
+    return out
 
 
 def estimand_draws(
@@ -163,36 +224,9 @@ def estimand_draws(
         contrasts.csv's ``quantity``, each with ``long_name`` and ``units``;
         ``n_observed`` (legal_status, wave): observed outcomes behind each cell.
     """
-    n_rows = predictions.sizes["row"]
-    if n_rows != len(cohort.data):
-        raise ValueError(f"predictions have {n_rows} rows, the cohort {len(cohort.data)}")
-    masks = _group_masks(cohort)
-    expected = MAX_DAYS * _cell_means(predictions["expected_rate"], masks)
-    full = _cell_means(predictions["completed"].astype(float), masks)
-    any_days = _cell_means(predictions["prob_any"], masks)
-    if standardised:
-        expected = MAX_DAYS * _standardise(
-            expected / MAX_DAYS, standardised, "expected_rate", masks
-        )
-        any_days = _standardise(any_days, standardised, "prob_any", masks)
-    reduction = 1.0 - expected / expected.sel({DIM_WAVE: WAVES[0]})
-    reduction = reduction.where(reduction[DIM_WAVE] != WAVES[0])
-    reductions = _with_difference(reduction)
-    out = xr.Dataset(
-        {
-            "expected_days": _with_difference(expected),
-            "full_data_mean": _with_difference(full),
-            "reduction": reductions.sel({DIM_GROUP: list(GROUPS)}),
-            "reduction_difference": reductions.sel({DIM_GROUP: [DIFFERENCE]}),
-            "any_days": _with_difference(any_days),
-        }
-    )
-    for name, meaning in QUANTITIES.items():
-        out[name].attrs.update({"long_name": meaning, "units": UNITS[name]})
-    if "observed" in predictions.coords:
-        observed = np.asarray(predictions["observed"].to_numpy(), dtype=bool)
-        out["n_observed"] = observed_counts(observed, masks)
-    return out
+    parts = estimand_parts(predictions, cohort)
+    others = {s: estimand_parts(p, cohort) for s, p in (standardised or {}).items()}
+    return estimands_from_parts(parts, standardised=others or None)
 
 
 # (variable of estimand_draws, legal status, quantity name in contrasts.csv)
@@ -210,14 +244,15 @@ def _has_direction(quantity: str, group: str) -> bool:
     return group == DIFFERENCE or quantity.startswith("reduction")
 
 
-def _cell_support(draws: xr.Dataset, variable: str, group: str, wave: str) -> int:
-    """Observed outcomes behind a cell (a change needs its t1 cell too)."""
-    if "n_observed" not in draws:
+def _cell_support(
+    counts: dict[tuple[str, str], int] | None, variable: str, group: str, wave: str
+) -> int:
+    """Observed outcomes behind a cell (a change needs its t1 cell too); -1 when unknown."""
+    if counts is None:
         return -1
-    counts = draws["n_observed"]
-    n = int(counts.sel({DIM_GROUP: group, DIM_WAVE: wave}))
+    n = counts[group, wave]
     if variable.startswith("reduction"):
-        n = min(n, int(counts.sel({DIM_GROUP: group, DIM_WAVE: WAVES[0]})))
+        n = min(n, counts[group, WAVES[0]])
     return n
 
 
@@ -228,6 +263,7 @@ def contrasts_table(
     model: str,
     missingness: str,
     ci_prob: float = CI_PROB,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Tidy ``contrasts.csv`` rows (data contract) from :func:`estimand_draws`.
 
@@ -239,6 +275,8 @@ def contrasts_table(
         Provenance written on every row (outcome name, fit folder name, mechanism).
     ci_prob
         Interval probability (0.95 throughout the toolkit).
+    weights
+        Importance weights of the draws (chain-major order), for reweighted draws.
 
     Returns
     -------
@@ -246,16 +284,24 @@ def contrasts_table(
         Columns :data:`CONTRAST_COLUMNS`; ``prob_positive`` is empty for group levels;
         ``note`` says "no data (prior only)" for a cell no observed outcome informs.
     """
+    arrays = {name: _by_cell(draws[name]) for name in {v for v, _, _ in _LAYOUT}}
+    counts = None
+    if "n_observed" in draws:
+        table = draws["n_observed"]
+        counts = {
+            (str(g), str(w)): int(table.sel({DIM_GROUP: g, DIM_WAVE: w}))
+            for g in table[DIM_GROUP].to_numpy()
+            for w in table[DIM_WAVE].to_numpy()
+        }
     rows = []
     for variable, group, quantity in _LAYOUT:
         for w in WAVES:
             if variable.startswith("reduction") and w == WAVES[0]:
                 continue
-            cell = draws[variable].sel({DIM_GROUP: group, DIM_WAVE: w})
-            stats = summarise(cell.to_numpy(), ci_prob=ci_prob)
+            stats = summarise(arrays[variable][group, w], ci_prob=ci_prob, weights=weights)
             if not _has_direction(quantity, group):
                 stats["prob_positive"] = np.nan
-            n_observed = _cell_support(draws, variable, group, w)
+            n_observed = _cell_support(counts, variable, group, w)
             rows.append(
                 {
                     "outcome": outcome,
@@ -272,3 +318,11 @@ def contrasts_table(
                 }
             )
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+
+
+def _by_cell(values: xr.DataArray) -> dict[tuple[str, str], np.ndarray]:
+    """Each (legal status, wave) cell's draws as a NumPy array (no xarray per cell)."""
+    arr = values.transpose(..., DIM_GROUP, DIM_WAVE).to_numpy()
+    groups = [str(g) for g in values[DIM_GROUP].to_numpy()]
+    waves = [str(w) for w in values[DIM_WAVE].to_numpy()]
+    return {(g, w): arr[..., i, j] for i, g in enumerate(groups) for j, w in enumerate(waves)}

@@ -4,39 +4,40 @@
    baseline term) by least squares on *expected* values: for fixed latent draws of
    ``n_populations`` reconstructed populations, each target's expectation given the
    parameters (group x wave means of the ZIB, P(any day), LOCF means, the t1 t statistic,
-   site 2's odds ratio), with interview selection approximated by its Gumbel top-k
-   inclusion probabilities. Residuals are scaled by the targets' tolerances; the
-   targets' values are those of :data:`reconstruct_calibration.TARGETS` (so of the
-   paper's registry), see :data:`FIT_NAMES`.
+   and the expected refit of Table 1's model at n = 105: its four log odds ratios,
+   Nagelkerke R2 and the z of legal status added to it, see
+   :mod:`bayes_qct.calibration.table1`), with interview selection
+   approximated by its Gumbel top-k inclusion probabilities. Residuals are scaled by the
+   targets' tolerances; the targets' values are those of
+   :data:`bayes_qct.calibration.targets.TARGETS` (so of the paper's registry), see
+   :data:`FIT_NAMES`.
 2. The fitted values (rounded to two decimals) are frozen in
    :data:`reconstruct.CALIBRATED_PARAMS` and ``CALIBRATED_DROPOUT``.
-3. :func:`search_draws` draws each random stream with seeds
+3. :func:`bayes_qct.calibration.search.search_draws` draws each random stream with seeds
    ``(RECONSTRUCTION_SEED, stream, k)``, k = 0, 1, ... and accepts the first k whose
    targets pass, depth-first with back-tracking (frozen as ``ACCEPTED_DRAWS``): an
    acceptance step for the sampling noise that no parameter fit removes.
 
 Neither step runs when the bundled file is regenerated; both are here so the numbers in
-``reconstruct.py`` can be re-derived (``python -m bayes_qct.data.reconstruct_fit``).
+``reconstruct.py`` can be re-derived (``python -m bayes_qct.calibration.fit``).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import brentq, least_squares
 
+from bayes_qct.calibration import table1 as t1
 from bayes_qct.data import generator as gen
 from bayes_qct.data import reconstruct as rc
-
-log = logging.getLogger(__name__)
 
 NAMES = (
     "off.b0", "off.b_qct", "off.g2", "off.g3", "off.g4", "off.d2", "off.d3", "off.d4",
     "off.z1", "off.z2", "off.z3", "off.z4", "off.z_qct", "off.s_person", "off.site2_shift",
-    "off.z_site2",
+    "off.z_site2", "off.z_score", "off.z_age", "off.z_action", "off.z_qct_t2",
     "drug.b0", "drug.b_qct", "drug.g", "drug.d", "phi_baseline_qct",
 )  # fmt: skip
 
@@ -57,6 +58,10 @@ def unpack(
         s_person=t["off.s_person"],
         site2_shift=t["off.site2_shift"],
         z_site2=t["off.z_site2"],
+        z_score=t["off.z_score"],
+        z_age=t["off.z_age"],
+        z_action=t["off.z_action"],
+        z_qct_t2=t["off.z_qct_t2"],
     )
     drug = replace(
         base.drug_use,
@@ -74,6 +79,7 @@ def pack(params: gen.GeneratorParams, dropout: rc.DropoutParams) -> np.ndarray:
     o, d = params.offending, params.drug_use
     return np.array(
         [o.b0, o.b_qct, *o.g[1:], *o.d[1:], *o.z, o.z_qct, o.s_person, o.site2_shift, o.z_site2,
+         o.z_score, o.z_age, o.z_action, o.z_qct_t2,
          d.b0, d.b_qct, d.g[1], d.d[1], dropout.phi_baseline_qct]
     )  # fmt: skip
 
@@ -145,13 +151,12 @@ def expected_statistics(theta: np.ndarray, pops: list, base: gen.GeneratorParams
         sp = np.sqrt((88 * var[0] + 61 * var[1]) / 149)
         diff = ey["offending"][qct, 0].mean() - ey["offending"][~qct, 0].mean()
         put("t offending t1", diff / (sp * np.sqrt(1 / 89 + 1 / 62)))
-        s2 = pop.site == 1
-        p0 = 1 - pa[:, 1]
-        a, b = (
-            (w[s2, 1] * p0[s2]).sum() / w[s2, 1].sum(),
-            (w[~s2, 1] * p0[~s2]).sum() / w[~s2, 1].sum(),
-        )
-        put("log OR site 2", np.log(a / (1 - a)) - np.log(b / (1 - b)))
+        frame = t1.frame_from_arrays(
+            score=pop.score, age=pop.age, stage=pop.stage, site2=pop.site == 1,
+            qct=pop.qct, no_offending_t2=np.zeros(pop.n),
+        )  # fmt: skip
+        for key, value in t1.expected_table1(frame, 1 - pa[:, 1], w[:, 1]).items():
+            put(f"table1 {key}", value)
     return {k: float(np.mean(v)) for k, v in acc.items()}
 
 
@@ -180,15 +185,19 @@ FIT_NAMES: dict[str, str] = {
 
 
 def _fit_targets() -> dict[str, tuple[float, float]]:
-    from bayes_qct.data.reconstruct_calibration import TARGETS
+    from bayes_qct.calibration.targets import TARGETS
 
     by_name = {t.name: t for t in TARGETS}
     out = {
         k: (by_name[n].value, (by_name[n].upper - by_name[n].lower) / 2)
         for k, n in FIT_NAMES.items()
     }
-    site2 = by_name["site 2 odds ratio, no offending t2"]
-    out["log OR site 2"] = (float(np.log(site2.value)), 0.5)
+    for term, name in t1.NAMES.items():  # log odds ratios; tolerance +-1 SE of the log
+        t = by_name[name]
+        out[f"table1 {term}"] = (float(np.log(t.value)), float(np.log(t.upper / t.lower)) / 2)
+    r2, qct = by_name[t1.R2_NAME], by_name[t1.QCT_NAME]
+    out["table1 r2"] = (r2.value, (r2.upper - r2.lower) / 2)
+    out["table1 qct_z"] = (qct.value, 1.0)  # a z: its sampling SD is 1
     return out
 
 
@@ -214,7 +223,7 @@ BOUNDS = (
     ("off.s_person", 1.2, 2.0),
     ("off.site2_shift", 0.0, 2.5),
     ("off.z_site2", -3.0, 0.0),
-    *((f"off.z{t}", -4.0, 3.0) for t in range(1, 5)),
+    *((f"off.z{t}", -4.0, 4.5) for t in range(1, 5)),
 )
 
 
@@ -243,187 +252,17 @@ def fit_parameters(n_populations: int = 12) -> tuple[gen.GeneratorParams, rc.Dro
     return params, dropout, achieved
 
 
-def _mean_t(x: np.ndarray, y: np.ndarray) -> float:
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    sp2 = ((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2)
-    return float((x.mean() - y.mean()) / np.sqrt(sp2 * (1 / len(x) + 1 / len(y))))
-
-
-def _phi(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a.astype(float), b.astype(float))[0, 1])
-
-
-def _or(a: np.ndarray, b: np.ndarray) -> float:
-    t = np.array([[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]], float)
-    t += 0.5 * (t == 0).any()
-    return float(t[0, 0] * t[1, 1] / (t[0, 1] * t[1, 0]))
-
-
-def outcome_statistics(design: rc.Design, counts: dict[str, np.ndarray]) -> dict[str, float]:
-    """Compute the calibration table's outcome targets from arrays (fast; for the search).
-
-    Names match :data:`reconstruct_calibration.TARGETS`; the table stays the authority.
-    """
-    off = np.where(design.answered, counts["offending"], np.nan)
-    drug = np.where(design.seen == 1, counts["drug-use"], np.nan)
-    q = design.pop.qct == 1
-    s2 = design.pop.site == 1
-    out: dict[str, float] = {}
-    for label, m in (("QCT", q), ("voluntary", ~q)):
-        o, d = off[m], drug[m]
-        n = {"QCT": 89, "voluntary": 62}[label]
-        out[f"offending t1 mean {label} (n={n})"] = np.nanmean(o[:, 0])
-        for t in (0, 1, 2, 3):
-            out[f"offending t{t + 1} mean {label} (Figure 1)"] = np.nanmean(o[:, t])
-        n = {"QCT": 89, "voluntary": 64}[label]
-        out[f"offending LOCF t2 mean {label} (n={n})"] = np.nanmean(
-            np.where(np.isnan(o[:, 1]), o[:, 0], o[:, 1])
-        )
-        f = o[:, 1:]
-        seen = ~np.isnan(f).all(axis=1)
-        k = {"QCT": "62 of 75", "voluntary": "30 of 53"}[label]
-        out[f"offending at any follow-up % {label} ({k})"] = (
-            100 * (np.nan_to_num(f[seen]) > 0).any(axis=1).mean()
-        )
-        n = {"QCT": 89, "voluntary": 68}[label]
-        out[f"drug use t1 mean {label} (n={n})"] = np.nanmean(d[:, 0])
-        out[f"drug use LOCF t2 mean {label} (n={n})"] = np.nanmean(
-            np.where(np.isnan(d[:, 1]), d[:, 0], d[:, 1])
-        )
-    out["offending t1 mean all (n=151)"] = np.nanmean(off[:, 0])
-    out["offending LOCF t2 mean all (n=153)"] = np.nanmean(
-        np.where(np.isnan(off[:, 1]), off[:, 0], off[:, 1])
-    )
-    out["offending t1 t-test QCT vs voluntary"] = _mean_t(off[q, 0], off[~q, 0])
-    for t, name in ((0, "any offending t1 % (n=151)"), (3, "any offending t4 % (n=93)")):
-        x = off[:, t][~np.isnan(off[:, t])]
-        out[name] = 100 * (x > 0).mean()
-    t2 = ~np.isnan(off[:, 1])
-    out["no offending t2 (72 of 105)"] = float((off[t2, 1] == 0).sum())
-    out["site 2 odds ratio, no offending t2"] = _or(s2[t2], off[t2, 1] == 0)
-    out["site 2 Spearman, no offending t2"] = _phi(s2[t2], off[t2, 1] == 0)
-    out["drug use t1 mean all (n=157)"] = np.nanmean(drug[:, 0])
-    out["drug use LOCF t2 mean all (n=157)"] = np.nanmean(
-        np.where(np.isnan(drug[:, 1]), drug[:, 0], drug[:, 1])
-    )
-    both = ~np.isnan(drug[:, 1])
-    out["site 2 Spearman, reduced drug use t2"] = _phi(s2[both], drug[both, 1] < drug[both, 0])
-    return {k: float(v) for k, v in out.items()}
-
-
-STREAMS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("offending.QCT", ("offending", "QCT")),
-    ("offending.voluntary", ("offending",)),
-    ("drug-use.QCT", ("drug use", "QCT")),
-    ("drug-use.voluntary", ("drug use",)),
-)
-"""Search order: each stream is searched for the targets whose names contain all words
-given (QCT's own first; the voluntary stream then also carries the all-group targets)."""
-
-
-def _passes(stats: dict[str, float], words: tuple[str, ...]) -> bool:
-    from bayes_qct.data.reconstruct_calibration import TARGETS
-
-    for t in TARGETS:
-        if (
-            t.name in stats
-            and all(w in t.name for w in words)
-            and not (t.lower - 1e-9 <= stats[t.name] <= t.upper + 1e-9)
-        ):
-            if words == ("offending",) and "drug" in t.name:
-                continue
-            return False
-    return True
-
-
-def _search_streams(
-    design: rc.Design,
-    counts: dict[str, np.ndarray],
-    draws: dict[str, int],
-    level: int,
-    *,
-    seed: int,
-    budget: int,
-) -> bool:
-    """Accept draws for ``STREAMS[level:]`` depth-first; False when none passes in budget.
-
-    A stream whose draws all fail within ``budget`` sends the search back to the next
-    accepted draw of the stream before it (an accepted QCT draw can leave the all-group
-    targets, such as site 2's, out of reach of every voluntary draw).
-    """
-    if level == len(STREAMS):
-        return True
-    stream, words = STREAMS[level]
-    outcome, status = stream.split(".")
-    m = design.pop.qct == (1 if status == "QCT" else 0)
-    for k in range(budget):
-        counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
-        if _passes(outcome_statistics(design, counts), words):
-            draws[stream] = k
-            log.info("stream %s: draw %d accepted", stream, k)
-            if _search_streams(design, counts, draws, level + 1, seed=seed, budget=budget):
-                return True
-            counts[outcome][m] = rc.draw_stream_counts(design, outcome, status, seed=seed, draw=k)
-            log.info("stream %s: draw %d leaves no later stream passing; going on", stream, k)
-    return False
-
-
-def search_draws(
-    *,
-    seed: int = rc.RECONSTRUCTION_SEED,
-    params: gen.GeneratorParams = rc.CALIBRATED_PARAMS,
-    dropout: rc.DropoutParams = rc.CALIBRATED_DROPOUT,
-    max_draws: int = 20_000,
-) -> dict[str, int]:
-    """Find the first accepted draw of each stream, in the order of :data:`STREAMS`.
-
-    The population stream is accepted when every non-outcome target passes; each count
-    stream when its own targets pass given the streams accepted before it, searched
-    depth-first (each stream tries at most ``max_draws`` draws before the search goes back
-    to the previous stream's next accepted draw). Returns the draws for
-    :data:`reconstruct.ACCEPTED_DRAWS`; the full table is checked at the end.
-    """
-    from bayes_qct.data.reconstruct_calibration import calibration_table
-
-    draws = dict.fromkeys(rc.ACCEPTED_DRAWS, 0)
-    outcome_names = set(outcome_statistics(*_design_and_counts(seed, draws, params, dropout)))
-    for k in range(max_draws):
-        draws["population"] = k
-        table = calibration_table(
-            rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
-        )
-        if table.loc[~table["target"].isin(outcome_names), "ok"].all():
-            log.info("stream population: draw %d accepted", k)
-            break
-    design, counts = _design_and_counts(seed, draws, params, dropout)
-    if not _search_streams(design, counts, draws, 0, seed=seed, budget=max_draws):
-        raise RuntimeError(f"no accepted draws of the count streams within {max_draws} each")
-    table = calibration_table(
-        rc.reconstruct_cohort(seed=seed, draws=draws, params=params, dropout=dropout)
-    )
-    if not table["ok"].all():
-        raise RuntimeError(
-            "streams accepted but the table fails:\n" + table[~table["ok"]].to_string()
-        )
-    return draws
-
-
-def _design_and_counts(seed, draws, params, dropout):
-    design = rc.build_design(seed, draws["population"], params, dropout)
-    return design, rc.complete_counts(design, draws, seed=seed)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Re-derive the calibrated parameters, then search the accepted draw."""
+    """Re-derive the calibrated parameters.
+
+    ``python -m bayes_qct.calibration.search`` then searches the accepted draws.
+    """
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--search", action="store_true", help="also search the accepted draw")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     params, dropout, achieved = fit_parameters()
     print(params, dropout, sep="\n")
     for k, v in achieved.items():
         print(f"{k:28s} target {FIT_TARGETS[k][0]:8.2f} expected {v:8.2f}")
-    if args.search:
-        print("accepted draws:", search_draws())
 
 
 if __name__ == "__main__":

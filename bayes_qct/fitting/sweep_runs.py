@@ -1,0 +1,267 @@
+"""The two ways a sweep runs: post-processing one posterior, or anchors and reweighting.
+
+Both save each point as soon as it is evaluated and resume saved ones; the posterior
+sweep also keeps each anchor's draws (a refit at a fixed value) beside the points, so a
+rerun does not sample them again. Anchors are chosen the same way whatever the number of
+workers (the value nearest the reference first, then, round by round, the failing value
+nearest an anchor in each run of failing values), so a parallel sweep equals the serial
+one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import xarray as xr
+
+from bayes_qct.data.cohort import Cohort
+from bayes_qct.errors import BadInputError, Problem
+from bayes_qct.fitting.checkpoints import CheckpointStore
+from bayes_qct.fitting.fitfolder import NETCDF_ENGINE, default_folder, load_fit
+from bayes_qct.fitting.parallel import run_map
+from bayes_qct.fitting.pipeline import run_fit
+from bayes_qct.fitting.stages import Sampler
+from bayes_qct.fitting.sweep_plan import SweepPlan
+from bayes_qct.fitting.sweep_points import (
+    Anchor,
+    PointResult,
+    PosteriorSweep,
+    ShiftSweep,
+    refit,
+)
+from bayes_qct.modeling.build import model_data
+from bayes_qct.modeling.spec import ModelSpec
+from bayes_qct.outputs import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepContext:
+    """Everything a sweep run needs besides its points."""
+
+    cohort: Cohort
+    plan: SweepPlan
+    store: CheckpointStore
+    sampler: Sampler
+    root: Path
+    workers: int | None = None
+    scheduler: str | None = None
+    report: Callable[[str], None] = log.info
+    reweight: bool = True
+
+
+@dataclass
+class Base:
+    """The posterior a sweep starts from (for its record and the prior sensitivity)."""
+
+    spec: ModelSpec
+    posterior: xr.Dataset
+    log_likelihood: xr.Dataset
+    description: dict[str, Any]
+    n_observed: int
+    versions: dict[str, Any] = field(default_factory=dict)
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+    wall_times: dict[str, float] = field(default_factory=dict)
+
+
+def _versions() -> dict[str, Any]:
+    from bayes_qct.modeling.sample import sampler_versions
+
+    return sampler_versions()
+
+
+def _evaluate_all(
+    ctx: SweepContext, points: list[dict], evaluate: Callable[[dict], PointResult]
+) -> list[PointResult]:
+    """Evaluate points in order, resuming saved ones and saving new ones at once."""
+    results, fresh = [], 0
+    for i, point in enumerate(points, start=1):
+        pid = ctx.plan.point_id(point)
+        if ctx.store.done(pid):
+            results.append(PointResult.from_record(ctx.store.load(pid)))
+            continue
+        result = evaluate(point)
+        ctx.store.save(pid, result.record())
+        results.append(result)
+        fresh += 1
+        if i % 10 == 0 or i == len(points):
+            ctx.report(f"  {i}/{len(points)} points")
+    if fresh < len(points):
+        ctx.report(f"  {len(points) - fresh} point(s) resumed from {ctx.store.folder}")
+    return results
+
+
+def shift_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
+    """Post-process one posterior at every point (the mechanism's ``samples_as`` fit)."""
+    plan, cohort = ctx.plan, ctx.cohort
+    base_spec = plan.base_spec()
+    t0 = time.perf_counter()
+    if plan.base_fit is not None:
+        folder = Path(plan.base_fit)
+        fit = load_fit(folder)
+        if fit.record.key.data_sha256 != cohort.sha256:
+            raise BadInputError(
+                Problem(
+                    "command line",
+                    f"--fit {str(folder)!r} was fitted to other data than {cohort.source}",
+                    column="--fit",
+                    expected="the fit's own data (--data, --mapping as for the fit)",
+                )
+            )
+        ctx.report(f"base posterior: {folder}")
+    else:
+        folder = default_folder(plan.outcome, base_spec.model_label(), root=ctx.root)
+        ctx.report(f"base posterior: {folder} ({base_spec.missingness}; fitted if absent)")
+        fit = run_fit(
+            cohort,
+            base_spec,
+            folder=folder,
+            sampler=ctx.sampler,
+            force=False,
+            root=ctx.root / plan.outcome,
+            progress=False,
+        )
+    fit_s = time.perf_counter() - t0
+    diagnostics = fit.diagnostics
+    verdict = "converged"
+    if diagnostics is not None and not diagnostics.ok:
+        verdict = "NOT CONVERGED: " + "; ".join(diagnostics.failures)
+    tree = fit.idata
+    posterior = tree["posterior"].to_dataset()
+    engine = ShiftSweep(posterior, cohort, plan.spec_at, verdict, source=str(folder))
+    t0 = time.perf_counter()
+    results = _evaluate_all(ctx, plan.points(), engine.evaluate)
+    base = Base(
+        spec=base_spec,
+        posterior=posterior,
+        log_likelihood=tree["log_likelihood"].to_dataset(),
+        description={"fit_folder": str(folder), "reused": bool(fit.reused), "verdict": verdict},
+        n_observed=int(model_data(cohort, base_spec).observed.sum()),
+        versions=fit.record.versions,
+        wall_times={"base_fit_s": fit_s, "points_s": time.perf_counter() - t0},
+    )
+    return results, base
+
+
+# ------------------------------------------------------------------ posterior sweeps
+
+
+def _anchor_id(name: str, value: float) -> str:
+    return f"anchor-{name}={value:g}"
+
+
+def _save_anchor(ctx: SweepContext, name: str, anchor: Anchor) -> None:
+    base = ctx.store.path(_anchor_id(name, anchor.value))
+    data = anchor.posterior.to_netcdf(engine=NETCDF_ENGINE)
+    atomic_write_bytes(base.with_suffix(".nc"), bytes(data), force=True)
+    meta = {"value": anchor.value, "verdict": anchor.verdict}
+    atomic_write_bytes(base.with_suffix(".anchor"), json.dumps(meta).encode(), force=True)
+
+
+def _load_anchors(ctx: SweepContext, name: str) -> dict[float, Anchor]:
+    out = {}
+    for meta_path in sorted(ctx.store.path("x").parent.glob(f"anchor-{name}=*.anchor")):
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = xr.load_dataset(meta_path.with_suffix(".nc"), engine=NETCDF_ENGINE)
+        out[float(meta["value"])] = Anchor(float(meta["value"]), data, meta["verdict"])
+    return out
+
+
+def _nearest(anchors: dict[float, Anchor], value: float) -> Anchor:
+    return anchors[min(anchors, key=lambda a: (abs(a - value), a))]
+
+
+def _next_anchors(failing: list[float], grid: tuple[float, ...], anchors: dict) -> list[float]:
+    """In each run of consecutive failing grid values, the one nearest an anchor."""
+    runs: list[list[float]] = []
+    for value in grid:
+        if value in failing:
+            if runs and grid.index(value) == grid.index(runs[-1][-1]) + 1:
+                runs[-1].append(value)
+            else:
+                runs.append([value])
+    return [min(run, key=lambda v: (min(abs(v - a) for a in anchors), v)) for run in runs]
+
+
+def _fit_anchors(ctx: SweepContext, name: str, values: list[float]) -> dict[float, Anchor]:
+    if not values:
+        return {}
+    ctx.report(f"  refitting at {name} = {', '.join(f'{v:g}' for v in values)}")
+    tasks = [(ctx.cohort, ctx.plan.spec_at({name: v}), name, v) for v in values]
+    outs = run_map(refit, tasks, workers=ctx.workers, scheduler=ctx.scheduler)
+    fitted = {}
+    for value, out in zip(values, outs, strict=True):
+        anchor = Anchor(value, out["posterior"], out["verdict"])
+        _save_anchor(ctx, name, anchor)
+        fitted[value] = anchor
+    return fitted
+
+
+def posterior_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
+    """Reweight from the nearest anchor; refit where the Pareto k is too high."""
+    plan, cohort = ctx.plan, ctx.cohort
+    name, grid = plan.axes[0]
+    reference = plan.references()[name]
+    engine = PosteriorSweep(cohort, plan.spec_at, name, reweight=ctx.reweight)
+    anchors = _load_anchors(ctx, name)
+    done = {
+        v: PointResult.from_record(ctx.store.load(plan.point_id({name: v})))
+        for v in grid
+        if ctx.store.done(plan.point_id({name: v}))
+    }
+    pending = [v for v in grid if v not in done]
+    t0 = time.perf_counter()
+    first = min(grid, key=lambda v: (abs(v - reference), v))
+    to_fit = [] if anchors else ([first] if ctx.reweight else list(pending))
+    while pending:
+        anchors |= _fit_anchors(ctx, name, [v for v in to_fit if v not in anchors])
+        failing = []
+        for value in pending:
+            result = engine.evaluate(value, _nearest(anchors, value))
+            if result is None:
+                failing.append(value)
+                continue
+            ctx.store.save(plan.point_id({name: value}), result.record())
+            done[value] = result
+        ctx.report(f"  {len(done)}/{len(grid)} points; {len(failing)} need a refit")
+        pending = failing
+        to_fit = _next_anchors(failing, grid, anchors) if ctx.reweight else list(failing)
+    base_anchor = _nearest(anchors, reference) if anchors else None
+    if base_anchor is None:  # every point was resumed: reload the anchors' draws
+        anchors = _load_anchors(ctx, name)
+        base_anchor = _nearest(anchors, reference)
+    from bayes_qct.modeling.pointwise import log_likelihood_dataset
+
+    spec = plan.spec_at({name: base_anchor.value})
+    base = Base(
+        spec=spec,
+        posterior=base_anchor.posterior,
+        log_likelihood=log_likelihood_dataset(base_anchor.posterior, cohort, spec),
+        description={
+            "anchors": sorted(anchors),
+            "reference_anchor": base_anchor.value,
+            "verdicts": {f"{v:g}": a.verdict for v, a in sorted(anchors.items())},
+        },
+        n_observed=int(model_data(cohort, spec).observed.sum()),
+        versions=_versions(),
+        wall_times={"points_s": time.perf_counter() - t0},
+    )
+    return [done[v] for v in grid], base
+
+
+def psense_of(base: Base, cohort: Cohort) -> pd.DataFrame:
+    """Power-scaling prior sensitivity of the base posterior."""
+    from bayes_qct.estimands.prior_sensitivity import prior_sensitivity
+
+    return prior_sensitivity(base.posterior, base.log_likelihood, base.spec.priors)

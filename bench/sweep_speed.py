@@ -1,0 +1,205 @@
+"""Benchmark the sensitivity sweeps against one fit, as a user runs them (fresh processes).
+
+Usage (from the repository root)::
+
+    uv run python bench/sweep_speed.py            # bundled cohort; appends to bench/RESULTS.md
+
+In one run, alternating nothing and sharing no cache but PyTensor's on-disk one:
+
+* one fit of the default (MAR) model, and one of the selection model (phi estimated);
+* a 17-point pattern-mixture sweep (``--delta -2:2:17``) from an empty root (its MAR fit
+  included) and again with the MAR fit present (the points alone);
+* a 9 x 9 per-group grid (``--delta-qct -2:2:9 --delta-voluntary -2:2:9``), both ways;
+* a 9-point selection sweep (``--phi -3:1:9``, reweighting with refits where k is high);
+* the same selection grid refitted at every point (``--refit-all``), to check that the
+  reweighted estimates match full refits within Monte Carlo error.
+
+Ratios are of wall times measured in the same run; the 1-minute load average is written
+beside each. Results go to bench/_work/sweep_speed.json and the "Sensitivity sweeps"
+section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+WORK = ROOT / "bench" / "_work"
+SECTION = "## Sensitivity sweeps"
+EXE = Path(sys.executable).parent / "bayes-qct"
+
+
+def run(args: list[str], cwd: Path) -> dict:
+    """Run one command in a fresh process; return its wall time and the load around it."""
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    done = subprocess.run([str(EXE), *args], cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-3000:]}")
+    return {
+        "args": " ".join(args),
+        "wall_s": wall,
+        "load_before": load,
+        "load_after": os.getloadavg()[0],
+    }
+
+
+def compare_reweighted(weighted: Path, refits: Path) -> dict:
+    """Reweighted points against full refits: estimate gaps in Monte Carlo SEs."""
+    a = pd.read_csv(weighted / "sensitivity.csv")
+    b = pd.read_csv(refits / "sensitivity.csv")
+    key = ["phi", "quantity", "legal_status", "wave"]
+    a = a[a["method"] == "reweighted"].set_index(key)
+    b = b.set_index(key).loc[a.index]
+    rows = a.index.get_level_values("quantity").isin(["expected_days", "reduction"])
+    # MC SE of a reweighted mean: sd / sqrt(PSIS ESS); of the refit's: sd / sqrt(ESS ~ draws)
+    mcse = np.sqrt(a["sd"] ** 2 / a["ess"] + b["sd"] ** 2 / 4000.0)[rows]
+    z = ((a["mean"] - b["mean"]) / mcse)[rows]
+    points = sorted(set(a.index.get_level_values("phi")))
+    return {
+        "points_checked": [float(p) for p in points],
+        "estimates": int(rows.sum()),
+        "abs_z_median": float(z.abs().median()),
+        "abs_z_max": float(z.abs().max()),
+        "share_within_3_mcse": float((z.abs() <= 3).mean()),
+        "pareto_k_max": float(a["pareto_k"].max()),
+    }
+
+
+def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    out: dict = {
+        "machine": f"{platform.node() or 'vm'}, {os.cpu_count()} cores",
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch)
+        runs = out["runs"]
+        one = base / "one"
+        one.mkdir()
+        runs["fit_mar"] = run(["fit", "offending", "--quiet"], one)
+        runs["fit_selection"] = run(
+            ["fit", "offending", "--missingness", "selection", "--quiet"], one
+        )
+        for name, grid in (
+            ("pm17", ["--delta", "-2:2:17"]),
+            ("pm9x9", ["--delta-qct", "-2:2:9", "--delta-voluntary", "-2:2:9"]),
+        ):
+            fresh = base / name
+            fresh.mkdir()
+            args = ["sensitivity", "offending", "--mechanism", "pattern-mixture", *grid]
+            runs[f"{name}_from_empty"] = run([*args, "--no-prior-sensitivity"], fresh)
+            runs[f"{name}_points_only"] = run(
+                [
+                    *args,
+                    "--no-prior-sensitivity",
+                    "--root",
+                    str(one / "posterior"),
+                    "--out",
+                    str(base / f"{name}-out"),
+                ],
+                one,
+            )
+        sel = base / "sel"
+        sel.mkdir()
+        args = ["sensitivity", "offending", "--mechanism", "selection", "--phi=-3:1:9"]
+        runs["sel9"] = run([*args, "--no-prior-sensitivity"], sel)
+        runs["sel9_refit_all"] = run(
+            [*args, "--no-prior-sensitivity", "--refit-all", "--out", str(base / "refits")], sel
+        )
+        out["reweighted_vs_refit"] = compare_reweighted(
+            sel / "posterior" / "offending" / "sensitivity" / "selection-phi", base / "refits"
+        )
+        sweep = json.loads(
+            (sel / "posterior/offending/sensitivity/selection-phi/sweep.json").read_text()
+        )
+        out["selection_methods"] = sweep["methods"]
+        out["selection_anchors"] = sweep["base"]["anchors"]
+    r = out["runs"]
+    out["ratios"] = {
+        "pm17_from_empty / fit_mar": r["pm17_from_empty"]["wall_s"] / r["fit_mar"]["wall_s"],
+        "pm17_points_only / fit_mar": r["pm17_points_only"]["wall_s"] / r["fit_mar"]["wall_s"],
+        "pm9x9_from_empty / fit_mar": r["pm9x9_from_empty"]["wall_s"] / r["fit_mar"]["wall_s"],
+        "pm9x9_points_only / fit_mar": r["pm9x9_points_only"]["wall_s"] / r["fit_mar"]["wall_s"],
+        "sel9 / fit_selection": r["sel9"]["wall_s"] / r["fit_selection"]["wall_s"],
+        "sel9_refit_all / fit_selection": r["sel9_refit_all"]["wall_s"]
+        / r["fit_selection"]["wall_s"],
+    }
+    (WORK / "sweep_speed.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_section(report(out))
+    print(report(out))
+
+
+def report(out: dict) -> str:
+    """The "Sensitivity sweeps" section of bench/RESULTS.md."""
+    r = out["runs"]
+    lines = [
+        SECTION,
+        "",
+        f"Run {out['started']} by `bench/sweep_speed.py` on {out['machine']}; bundled "
+        "SYNTHETIC cohort, default settings (nutpie 4 x 1000/1000); every command a fresh "
+        "process as a user runs it; load = 1-minute load average before / after.",
+        "",
+        "| run | wall s | load | ratio to one fit | target |",
+        "|---|---|---|---|---|",
+    ]
+    targets = {
+        "pm17_from_empty": ("fit_mar", "< 1.2"),
+        "pm17_points_only": ("fit_mar", ""),
+        "pm9x9_from_empty": ("fit_mar", "< 1.5"),
+        "pm9x9_points_only": ("fit_mar", ""),
+        "sel9": ("fit_selection", "< 3"),
+        "sel9_refit_all": ("fit_selection", "(reference)"),
+    }
+    for name in ("fit_mar", "fit_selection", *targets):
+        run_ = r[name]
+        ratio, target = "", ""
+        if name in targets:
+            ref, target = targets[name]
+            ratio = f"{run_['wall_s'] / r[ref]['wall_s']:.2f}"
+        lines.append(
+            f"| `{run_['args']}` | {run_['wall_s']:.1f} | {run_['load_before']:.1f} / "
+            f"{run_['load_after']:.1f} | {ratio} | {target} |"
+        )
+    c = out["reweighted_vs_refit"]
+    lines += [
+        "",
+        f"Selection sweep: {out['selection_methods']}; refitted at phi = "
+        f"{', '.join(f'{v:g}' for v in out['selection_anchors'])}. Reweighted points "
+        f"{', '.join(f'{v:g}' for v in c['points_checked'])} against full refits "
+        f"({c['estimates']} expected-days and reduction estimates): |gap| / MC SE median "
+        f"{c['abs_z_median']:.2f}, max {c['abs_z_max']:.2f}, {100 * c['share_within_3_mcse']:.0f}% "
+        f"within 3 MC SEs; largest Pareto k {c['pareto_k_max']:.2f}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section in RESULTS.md, leaving the others alone."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(SECTION)
+    if start < 0:
+        new = old.rstrip() + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + ("" if end < 0 else old[end + 1 :])
+    path.write_text(new.rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    main()
