@@ -103,9 +103,3 @@ class RefusedOverwriteError(BayesQCTError):
     """An existing, different result would be overwritten without --force (exit code 4)."""
 
     exit_code = 4
-
-
-class NotBuiltYetError(BayesQCTError):
-    """A command the toolkit will have but does not yet (exit code 1)."""
-
-    exit_code = 1

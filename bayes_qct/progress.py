@@ -21,11 +21,31 @@ def stage(message: str, *args: Any) -> None:
     _log.info(message, *args)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler that writes to whatever ``sys.stderr`` is when a message comes.
+
+    A handler bound to the ``sys.stderr`` of the moment it was made keeps writing to that
+    stream after it is replaced (a test's capture, a notebook's redirect) and, once it is
+    closed, every stage message becomes a logging error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def show_stages(enabled: bool = True) -> None:
     """Print :func:`stage` messages on stderr (the command line calls this)."""
     _log.setLevel(logging.INFO if enabled else logging.WARNING)
     if enabled and not any(getattr(h, "_bayes_qct", False) for h in _log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
         handler._bayes_qct = True  # type: ignore[attr-defined]
         _log.addHandler(handler)

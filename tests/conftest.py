@@ -40,3 +40,7 @@ def make_long(n_people: int = 12, *, seed: int = 0, n_sites: int = 3) -> pd.Data
 @pytest.fixture
 def long_table() -> pd.DataFrame:
     return make_long()
+
+
+# the report tests' outputs root and report, made once per session (no MCMC)
+from tests.report_helpers import report_files, report_root  # noqa: E402, F401

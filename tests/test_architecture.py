@@ -12,9 +12,9 @@ LONG_MODULES = {
     # module: why it may exceed MAX_LINES
     "bayes_qct.data.reconstruct": "the reconstruction's populations, search and bundling "
     "form one seeded procedure; splitting it would scatter the seed's path",
-    "bayes_qct.data.reconstruct_calibration": "a table of 70-odd calibration targets, each a "
+    "bayes_qct.calibration.targets": "a table of 70-odd calibration targets, each a "
     "row with its registry id, tolerance and statistic",
-    "bayes_qct.data.reconstruct_fit": "the calibration's objective and its expected statistics "
+    "bayes_qct.calibration.fit": "the calibration's objective and its expected statistics "
     "are one closed-form model",
 }
 

@@ -25,13 +25,6 @@ def test_each_group_has_help(group):
     assert len(result.output.strip()) > 40
 
 
-@pytest.mark.parametrize("group", ["sensitivity", "report"])
-def test_unbuilt_commands_say_so(group):
-    result = runner.invoke(app, [group])
-    assert result.exit_code != 0
-    assert "not built yet" in result.output
-
-
 def test_validate_good_file(long_table, tmp_path):
     path = tmp_path / "good.csv"
     long_table.to_csv(path, index=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -95,3 +96,81 @@ def test_selection_at_another_phi_is_not_reused(tmp_path, cohort):
     fits = listing.fits_table(root)
     assert len(fits) == 2 and set(fits["missingness"]) == {"selection"}
     assert set(fits["parameters"]) == {"phi = -1", "phi = -2"}
+
+
+def test_fit_json_records_both_hashes_and_the_mapping(tmp_path):
+    from bayes_qct.api import load_cohort
+
+    cohort, _ = simulate_cohort(20, seed=4, n_sites=3)
+    data = cohort.data.rename(columns={"participant_id": "client"})
+    path = tmp_path / "mine.csv"
+    data.to_csv(path, index=False)
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[columns]\nclient = "participant_id"\n')
+    mapped = load_cohort(path, mapping=mapping)
+    sampler = FakeSampler(mapped)
+    result = run_fit(
+        mapped, load_spec("offending"), folder=tmp_path / "fit", sampler=sampler, force=False
+    )
+    record = ff.load_fit(result.folder).record.data
+    assert record["file_sha256"] != record["sha256"]  # the file alone vs file + mapping
+    assert record["mapping"]["path"].endswith("map.toml")
+    assert record["mapping"]["content"] == {"columns": {"client": "participant_id"}}
+    assert len(record["mapping"]["sha256"]) == 64
+
+
+def test_compare_ranking_flags_a_family_whose_fit_failed(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from bayes_qct.estimands.diagnostics import Diagnostics
+    from bayes_qct.fitting import families
+
+    cohort = simulate_cohort(20, seed=2, n_sites=3)[0]
+    failed = Diagnostics(1, 400, 1.025, "b0", 300.0, "b0", 300.0, "b0", 0.08, ("E-BFMI 0.08",))
+    passed = Diagnostics(0, 400, 1.003, "b0", 900.0, "b0", 900.0, "b0", 0.9)
+    posterior = FakeSampler(cohort)(None, None)[0]["posterior"]
+
+    def fake_fit(cohort_, spec, **kwargs):
+        bad = spec.likelihood == "binomial"
+        return SimpleNamespace(
+            reused=False,
+            diagnostics=failed if bad else passed,
+            idata={"posterior": posterior},
+        )
+
+    monkeypatch.setattr(families, "run_fit", fake_fit)
+    result, path = families.run_comparison(
+        cohort,
+        "offending",
+        ["zero-inflated-binomial", "binomial"],
+        sampler=None,
+        root=tmp_path,
+        kfold=None,
+    )
+    table = result.table.set_index("family")
+    assert table.loc["binomial", "verdict"].startswith("NOT CONVERGED")
+    assert table.loc["zero-inflated-binomial", "verdict"] == "converged"
+    assert any(note.startswith("NOT CONVERGED: binomial") for note in result.notes)
+    assert "verdict" in pd.read_csv(path).columns
+
+
+def test_kfold_refits_are_kept_and_reused(tmp_path):
+    from bayes_qct.estimands.compare import mask_participants
+    from bayes_qct.fitting.families import kfold_refitter
+
+    cohort = simulate_cohort(20, seed=2, n_sites=3)[0]
+    sampler = FakeSampler(cohort)
+
+    def fake(model, settings, *, progress=True):
+        return sampler(model, settings)
+
+    spec = load_spec("offending", overrides={"likelihood": "binomial"})
+    held = mask_participants(cohort, {"p001", "p002"}, "offending")
+    refit = kfold_refitter(fake, lambda message: None, folder=tmp_path)
+    first = refit(held, spec)
+    again = kfold_refitter(fake, lambda message: None, folder=tmp_path)(held, spec)
+    assert sampler.calls == 1
+    np.testing.assert_array_equal(first["b0"].values, again["b0"].values)
+    other = mask_participants(cohort, {"p003"}, "offending")
+    refit(other, spec)
+    assert sampler.calls == 2

@@ -10,18 +10,18 @@ import pandas as pd
 import pytest
 
 from bayes_qct.api import load_cohort
-from bayes_qct.constants import SYNTHETIC_LABEL
-from bayes_qct.data import generator as gen
-from bayes_qct.data import reconstruct as rc
-from bayes_qct.data.paper import Registry, load_registry
-from bayes_qct.data.reconstruct_calibration import (
+from bayes_qct.calibration.fit import FIT_TARGETS, expected_statistics
+from bayes_qct.calibration.search import outcome_statistics
+from bayes_qct.calibration.targets import (
     FIGURE1_TOLERANCE,
     TARGETS,
     calibration_table,
     derived_numbers,
 )
-from bayes_qct.data.reconstruct_fit import FIT_TARGETS, expected_statistics
-from bayes_qct.data.reconstruct_search import outcome_statistics
+from bayes_qct.constants import SYNTHETIC_LABEL
+from bayes_qct.data import generator as gen
+from bayes_qct.data import reconstruct as rc
+from bayes_qct.data.paper import Registry, load_registry
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_dropout_is_informative_heavier_users_missed():
 
 
 def test_calibrated_parameters_fit_their_expected_targets():
-    from bayes_qct.data.reconstruct_fit import _populations, pack
+    from bayes_qct.calibration.fit import _populations, pack
 
     theta = pack(rc.CALIBRATED_PARAMS, rc.CALIBRATED_DROPOUT)
     stats = expected_statistics(theta, _populations(4), rc.CALIBRATED_PARAMS)
@@ -132,7 +132,7 @@ def test_calibrated_parameters_fit_their_expected_targets():
 
 @pytest.mark.slow
 def test_the_seeded_search_finds_the_accepted_draws():
-    from bayes_qct.data.reconstruct_search import search_draws
+    from bayes_qct.calibration.search import search_draws
 
     assert search_draws() == rc.ACCEPTED_DRAWS
 
@@ -228,7 +228,7 @@ def test_design_constants_come_from_the_registry():
 
 
 def test_table1_targets_are_the_frequentist_refit_of_the_published_model(table):
-    from bayes_qct.data import reconstruct_table1 as t1
+    from bayes_qct.calibration import table1 as t1
     from bayes_qct.frequentist.logistic import logistic_frame, table1_model
 
     fit, _ = table1_model(logistic_frame(load_cohort()))
@@ -244,7 +244,7 @@ def test_table1_targets_are_the_frequentist_refit_of_the_published_model(table):
 
 
 def test_expected_table1_recovers_the_model_it_is_given():
-    from bayes_qct.data import reconstruct_table1 as t1
+    from bayes_qct.calibration import table1 as t1
     from bayes_qct.frequentist.logistic import TABLE1_TERMS
 
     rng = np.random.default_rng(3)

@@ -56,16 +56,6 @@ def handle_errors[F: Callable[..., Any]](fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def not_built(command: str, issue: str) -> None:
-    """Say plainly that a command does not exist yet, and exit non-zero."""
-    err_console.print(
-        f"[bold yellow]not built yet:[/] `bayes-qct {command}` is planned ({issue}) "
-        "but not implemented in this version; nothing was run.",
-        highlight=False,
-    )
-    raise typer.Exit(1)
-
-
 def setup_logging(verbose: bool, *, stages: bool = True) -> None:
     """Route the library's logging to stderr, and the stages of a long run unless quiet."""
     from bayes_qct.progress import show_stages

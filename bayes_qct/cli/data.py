@@ -90,7 +90,7 @@ def validate(
 
 
 def _print_calibration(cohort) -> None:
-    from bayes_qct.data.reconstruct import calibration_table
+    from bayes_qct.calibration.targets import calibration_table
 
     calib = calibration_table(cohort)
     table = Table(title="Calibration of this synthetic cohort to the paper's published figures")

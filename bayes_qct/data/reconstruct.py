@@ -2,8 +2,8 @@
 
 The study's individual data are not public. This module builds a stand-in with the
 generator of :mod:`bayes_qct.data.generator`, its parameters fitted (see
-:mod:`bayes_qct.data.reconstruct_fit`) to the paper's descriptive figures (checked by
-:mod:`bayes_qct.data.reconstruct_calibration`), and the design counts constructed
+:mod:`bayes_qct.calibration.fit`) to the paper's descriptive figures (checked by
+:mod:`bayes_qct.calibration.targets`), and the design counts constructed
 exactly: 89 QCT / 68 voluntary at 10 sites; interviews 157 / 106 / 100 / 95, 128
 re-interviewed at least once, 458 in all; the covariate margins of the intake profile.
 
@@ -28,7 +28,7 @@ offenders among QCT clients are also less often re-interviewed).
 
 Randomness comes in five streams (population and interviews; offending counts of each
 group; drug-use counts of each group); :data:`ACCEPTED_DRAWS` names the draw of each that
-the seeded search of :mod:`bayes_qct.data.reconstruct_search` accepted.
+the seeded search of :mod:`bayes_qct.calibration.search` accepted.
 
 Everything printed from it says SYNTHETIC; real data replaces it with ``--data``.
 """
@@ -48,7 +48,7 @@ import pandas as pd
 
 from bayes_qct.constants import LEGAL_STATUSES, WAVES
 from bayes_qct.data import generator as gen
-from bayes_qct.data.reconstruct_calibration import calibration_table, derived_numbers, registry
+from bayes_qct.data.paper_derived import derived_numbers, registry
 
 __all__ = [
     "ACCEPTED_DRAWS",
@@ -56,7 +56,6 @@ __all__ = [
     "RECONSTRUCTION_SEED",
     "bundled_metadata_path",
     "bundled_path",
-    "calibration_table",
     "reconstruct_cohort",
     "write_bundled",
 ]
@@ -73,7 +72,7 @@ ACCEPTED_DRAWS: dict[str, int] = {
     "drug-use.QCT": 0,
     "drug-use.voluntary": 1,
 }
-"""Accepted draw of each random stream, found by :func:`reconstruct_search.search_draws`."""
+"""Accepted draw of each random stream (:func:`bayes_qct.calibration.search.search_draws`)."""
 
 BUNDLED_CSV = "qct_cohort_synthetic.csv"
 BUNDLED_META = "qct_cohort_synthetic.json"
@@ -105,11 +104,11 @@ def _numerator(entry_id: str) -> int:
 NEVER_REINTERVIEWED = {s: _GROUP_N[s] - _DERIVED[f"re-interviewed {s}"][0] for s in LEGAL_STATUSES}
 """89 - 75 and 68 - 53: the paper's 83% (n=62) and 57% (n=30) continued offending imply
 75 QCT and 53 voluntary participants re-interviewed (128 in all); derived from the registry
-by :func:`reconstruct_calibration.derived_numbers`."""
+by :func:`paper_derived.derived_numbers`."""
 
 MALE = {s: _DERIVED[f"men {s}"][0] for s in LEGAL_STATUSES}
 """120 men; 79 / 41 is the only split reproducing chi-square 17.35 (17.346, no continuity
-correction); derived from the registry by :func:`reconstruct_calibration.derived_numbers`."""
+correction); derived from the registry by :func:`paper_derived.derived_numbers`."""
 
 STAGES = {"QCT": (17, 19, 53), "voluntary": (13, 14, 41)}
 """Pre-contemplation 30, contemplation 33, action 94, spread evenly (no group difference)."""
@@ -175,14 +174,15 @@ CALIBRATED_PARAMS = gen.GeneratorParams(
     ),
     person_corr=0.5,
 )
-"""Generator parameters fitted to the paper's figures (:func:`reconstruct_fit.fit_parameters`,
-rounded to two decimals) with the registry's reading of Figure 1 (QCT t1..t4 = 23, 2, 4, 6;
-voluntary 9, 5, 6, 4); drug use's ``site2_shift`` raised from 0.8 to 1.5 by hand so that
-site 2's drug-use outcomes are visibly worse, as the paper reports. The offending
-zero-inflation intercepts were allowed up to 3.0 (1.5 before): the low QCT means after t1
-with 83% of QCT clients still offending at some follow-up need many clients offending on a
-few days and others not at all (now up to 4.5, with the Table 1 terms ``z_score``,
-``z_age``, ``z_action`` and ``z_qct_t2`` at t2 only, as Table 1 models t2 only)."""
+"""Generator parameters fitted to the paper's figures
+(:func:`bayes_qct.calibration.fit.fit_parameters`, rounded to two decimals) with the
+registry's reading of Figure 1 (QCT t1..t4 = 23, 2, 4, 6; voluntary 9, 5, 6, 4); drug use's
+``site2_shift`` raised from 0.8 to 1.5 by hand so that site 2's drug-use outcomes are
+visibly worse, as the paper reports. The offending zero-inflation intercepts were allowed up
+to 3.0 (1.5 before): the low QCT means after t1 with 83% of QCT clients still offending at
+some follow-up need many clients offending on a few days and others not at all (now up to
+4.5, with the Table 1 terms ``z_score``, ``z_age``, ``z_action`` and ``z_qct_t2`` at t2
+only, as Table 1 models t2 only)."""
 
 CALIBRATED_DROPOUT = DropoutParams(phi_baseline_qct=-2.01)
 """Dropout fitted with the generator (``phi_baseline_qct``; the others as the defaults)."""

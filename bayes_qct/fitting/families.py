@@ -9,6 +9,7 @@ K-fold refits are checkpointed so a rerun reuses them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,12 +20,13 @@ import xarray as xr
 
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.estimands.compare import ComparisonResult, compare_families
-from bayes_qct.fitting.fitfolder import default_folder
+from bayes_qct.fitting.checkpoints import CheckpointStore
+from bayes_qct.fitting.fitfolder import NETCDF_ENGINE, default_folder
 from bayes_qct.fitting.pipeline import run_fit
 from bayes_qct.fitting.stages import Sampler
 from bayes_qct.modeling.build import build_model
 from bayes_qct.modeling.spec import ModelSpec, load_spec
-from bayes_qct.outputs import atomic_write_csv
+from bayes_qct.outputs import atomic_write_bytes, atomic_write_csv
 
 log = logging.getLogger(__name__)
 Report = Callable[[str], None]
@@ -34,15 +36,37 @@ def _quiet(message: str) -> None:
     log.info(message)
 
 
-def kfold_refitter(sampler: Sampler, report: Report) -> Callable[[Cohort, ModelSpec], xr.Dataset]:
-    """Return a K-fold refit function that samples without writing a fit folder."""
+def kfold_refitter(
+    sampler: Sampler, report: Report, *, folder: Path | None = None
+) -> Callable[[Cohort, ModelSpec], xr.Dataset]:
+    """Return a K-fold refit function that samples without writing a fit folder.
+
+    With ``folder``, each fold's posterior is kept there (keyed by the data, the spec and
+    the fold's held-out participants), so a rerun of the comparison reuses the refits.
+    """
     counter = {"n": 0}
 
     def refit(cohort: Cohort, spec: ModelSpec) -> xr.Dataset:
         counter["n"] += 1
+        column = cohort.outcome_column(spec.outcome)
+        seen = cohort.data.groupby("participant_id")[column].apply(lambda s: s.notna().any())
+        held = ",".join(sorted(map(str, seen.index[~seen])))
+        point = hashlib.sha256(held.encode()).hexdigest()[:16]
+        store = None
+        if folder is not None:
+            key = {"data_sha256": cohort.sha256, "spec": spec.fingerprint()}
+            store = CheckpointStore(folder / spec.likelihood, key, force=True)
+            cached = store.path(point).with_suffix(".nc")
+            if cached.is_file():
+                report(f"  K-fold refit {counter['n']} of {spec.likelihood}: reused")
+                return xr.load_dataset(cached, engine=NETCDF_ENGINE)
         report(f"  K-fold refit {counter['n']} of {spec.likelihood}")
         idata, _times = sampler(build_model(cohort, spec), spec.sampler, progress=False)
-        return idata["posterior"].to_dataset()
+        posterior = idata["posterior"].to_dataset()
+        if store is not None:
+            data = posterior.to_netcdf(engine=NETCDF_ENGINE)
+            atomic_write_bytes(store.path(point).with_suffix(".nc"), bytes(data), force=True)
+        return posterior
 
     return refit
 
@@ -100,7 +124,9 @@ def run_comparison(
         posteriors,
         kfold=kfold,
         seed=specs[0].sampler.seed,
-        fit_fn=kfold_refitter(sampler, report) if kfold else None,
+        fit_fn=kfold_refitter(sampler, report, folder=Path(root) / outcome / "compare")
+        if kfold
+        else None,
     )
     by_family = dict(zip(families, zip(verdicts, folders, strict=True), strict=True))
     table = comparison.table.assign(

@@ -1,9 +1,9 @@
 """The statistics of the calibration table, each computed from a cohort's long table.
 
 Each function either computes one statistic from a long table (DATA_CONTRACT layout) or
-returns such a function for a column, wave and group; :mod:`.reconstruct_calibration`
+returns such a function for a column, wave and group; :mod:`bayes_qct.calibration.targets`
 pairs them with the paper's values. Wide tables are cached per table being tabulated
-(:data:`CACHE`, cleared by :func:`.reconstruct_calibration.calibration_table`).
+(:data:`CACHE`, cleared by :func:`bayes_qct.calibration.targets.calibration_table`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pandas as pd
 from scipy import stats
 
+from bayes_qct.calibration.table1 import table1_statistics
 from bayes_qct.constants import WAVES
-from bayes_qct.data.reconstruct_table1 import table1_statistics
 
 CACHE: dict[tuple[int, str], pd.DataFrame] = {}
 """Wide tables of the cohort being tabulated (filled and cleared by calibration_table)."""

@@ -6,20 +6,20 @@
    parameters (group x wave means of the ZIB, P(any day), LOCF means, the t1 t statistic,
    and the expected refit of Table 1's model at n = 105: its four log odds ratios,
    Nagelkerke R2 and the z of legal status added to it, see
-   :mod:`bayes_qct.data.reconstruct_table1`), with interview selection
+   :mod:`bayes_qct.calibration.table1`), with interview selection
    approximated by its Gumbel top-k inclusion probabilities. Residuals are scaled by the
    targets' tolerances; the targets' values are those of
-   :data:`reconstruct_calibration.TARGETS` (so of the paper's registry), see
+   :data:`bayes_qct.calibration.targets.TARGETS` (so of the paper's registry), see
    :data:`FIT_NAMES`.
 2. The fitted values (rounded to two decimals) are frozen in
    :data:`reconstruct.CALIBRATED_PARAMS` and ``CALIBRATED_DROPOUT``.
-3. :func:`.reconstruct_search.search_draws` draws each random stream with seeds
+3. :func:`bayes_qct.calibration.search.search_draws` draws each random stream with seeds
    ``(RECONSTRUCTION_SEED, stream, k)``, k = 0, 1, ... and accepts the first k whose
    targets pass, depth-first with back-tracking (frozen as ``ACCEPTED_DRAWS``): an
    acceptance step for the sampling noise that no parameter fit removes.
 
 Neither step runs when the bundled file is regenerated; both are here so the numbers in
-``reconstruct.py`` can be re-derived (``python -m bayes_qct.data.reconstruct_fit``).
+``reconstruct.py`` can be re-derived (``python -m bayes_qct.calibration.fit``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import brentq, least_squares
 
+from bayes_qct.calibration import table1 as t1
 from bayes_qct.data import generator as gen
 from bayes_qct.data import reconstruct as rc
-from bayes_qct.data import reconstruct_table1 as t1
 
 NAMES = (
     "off.b0", "off.b_qct", "off.g2", "off.g3", "off.g4", "off.d2", "off.d3", "off.d4",
@@ -185,7 +185,7 @@ FIT_NAMES: dict[str, str] = {
 
 
 def _fit_targets() -> dict[str, tuple[float, float]]:
-    from bayes_qct.data.reconstruct_calibration import TARGETS
+    from bayes_qct.calibration.targets import TARGETS
 
     by_name = {t.name: t for t in TARGETS}
     out = {
@@ -253,18 +253,16 @@ def fit_parameters(n_populations: int = 12) -> tuple[gen.GeneratorParams, rc.Dro
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Re-derive the calibrated parameters, then search the accepted draw."""
+    """Re-derive the calibrated parameters.
+
+    ``python -m bayes_qct.calibration.search`` then searches the accepted draws.
+    """
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--search", action="store_true", help="also search the accepted draw")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     params, dropout, achieved = fit_parameters()
     print(params, dropout, sep="\n")
     for k, v in achieved.items():
         print(f"{k:28s} target {FIT_TARGETS[k][0]:8.2f} expected {v:8.2f}")
-    if args.search:
-        from bayes_qct.data.reconstruct_search import search_draws
-
-        print("accepted draws:", search_draws())
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 :func:`search_draws` draws each random stream with seeds ``(RECONSTRUCTION_SEED, stream,
 k)``, k = 0, 1, ... and accepts the first k whose targets pass, depth-first with
 back-tracking (frozen as :data:`reconstruct.ACCEPTED_DRAWS`): an acceptance step for the
-sampling noise that no parameter fit (:mod:`.reconstruct_fit`) removes. The statistics
+sampling noise that no parameter fit (:mod:`bayes_qct.calibration.fit`) removes. The statistics
 are computed from arrays (:func:`outcome_statistics`), which the tests check against the
 calibration table, the authority.
 """
@@ -14,9 +14,9 @@ import logging
 
 import numpy as np
 
+from bayes_qct.calibration import table1 as t1
 from bayes_qct.data import generator as gen
 from bayes_qct.data import reconstruct as rc
-from bayes_qct.data import reconstruct_table1 as t1
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def outcome_statistics(
 ) -> dict[str, float]:
     """Compute the calibration table's outcome targets from arrays (fast; for the search).
 
-    Names match :data:`reconstruct_calibration.TARGETS`; the table stays the authority.
+    Names match :data:`bayes_qct.calibration.targets.TARGETS`; the table stays the authority.
     ``table1=False`` leaves out Table 1's refit (:func:`table1_from_design`), the slowest
     part, so that the search fits it only for draws that pass everything else.
     """
@@ -114,11 +114,11 @@ def table1_within_reach(design: rc.Design, counts: dict[str, np.ndarray]) -> boo
 
     QCT clients are 64 of the 105 t2 respondents, so their draw moves the refit most.
     With their drawn outcomes and the voluntary clients' expected ones, the expected refit
-    (:func:`reconstruct_table1.expected_table1`) must be within :data:`REACH` fit scales
+    (:func:`bayes_qct.calibration.table1.expected_table1`) must be within :data:`REACH` fit scales
     of every Table 1 target; otherwise no voluntary draw is tried on it (a pruning of
     hopeless branches of the search, which keeps it deterministic).
     """
-    from bayes_qct.data.reconstruct_fit import FIT_TARGETS
+    from bayes_qct.calibration.fit import FIT_TARGETS
 
     pop = design.pop
     off = np.where(design.answered, counts["offending"], np.nan)[:, 1]
@@ -147,7 +147,7 @@ given (QCT's own first; the voluntary stream then also carries the all-group tar
 
 
 def _passes(stats: dict[str, float], words: tuple[str, ...]) -> bool:
-    from bayes_qct.data.reconstruct_calibration import TARGETS
+    from bayes_qct.calibration.targets import TARGETS
 
     for t in TARGETS:
         if (
@@ -213,7 +213,7 @@ def search_draws(
     to the previous stream's next accepted draw). Returns the draws for
     :data:`reconstruct.ACCEPTED_DRAWS`; the full table is checked at the end.
     """
-    from bayes_qct.data.reconstruct_calibration import calibration_table
+    from bayes_qct.calibration.targets import calibration_table
 
     draws = dict.fromkeys(rc.ACCEPTED_DRAWS, 0)
     outcome_names = set(outcome_statistics(*_design_and_counts(seed, draws, params, dropout)))
@@ -241,3 +241,7 @@ def search_draws(
 def _design_and_counts(seed, draws, params, dropout):
     design = rc.build_design(seed, draws["population"], params, dropout)
     return design, rc.complete_counts(design, draws, seed=seed)
+
+
+if __name__ == "__main__":
+    print("accepted draws:", search_draws())
