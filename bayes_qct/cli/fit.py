@@ -20,8 +20,9 @@ from bayes_qct.errors import BadInputError, Problem
 from bayes_qct.modeling.designs import outcome_designs
 
 app = typer.Typer(
-    help="Fit the hierarchical model of an outcome (offending, drug-use) and write its "
-    "posterior, summary and estimands: `bayes-qct fit offending [OPTIONS]`.",
+    help="Fit the model of an outcome (day counts: offending, drug-use; one row per "
+    "participant: desistance, retention, days-retained) and write its posterior, summary "
+    "and estimands: `bayes-qct fit offending [OPTIONS]`.",
     no_args_is_help=True,
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayes_qct.constants import SYNTHETIC_LABEL
 from bayes_qct.labels import (
     CI_SHORT,
     CI_TEXT,
@@ -54,8 +55,8 @@ def _level(value: Any, lower: Any = None, upper: Any = None, *, binary: bool) ->
     if binary:
         text = f"{100 * float(value):.0f}%"
         return text if lower is None else f"{text} [{100 * lower:.0f}, {100 * upper:.0f}]"
-    text = f"{float(value):.1f}"
-    return text if lower is None else f"{text} [{lower:.1f}, {upper:.1f}]"
+    text = f"{float(value):.1f}"  # days: bounds to the day, so the table fits 80 columns
+    return text if lower is None else f"{text} [{lower:.0f}, {upper:.0f}]"
 
 
 def _is_binary(result: Any) -> bool:
@@ -90,24 +91,33 @@ def levels_block(result: Any) -> list[str]:
         ("probability", "full_data_share") if binary else ("expected_days", "full_data_mean")
     )
     diff = _row(result.contrasts, level, DIFFERENCE)
+    whole = _row(result.contrasts, full, DIFFERENCE)
     if diff is not None:
-        whole = _row(result.contrasts, full, DIFFERENCE)
         body.append(
             [
                 GROUP_NAMES[DIFFERENCE],
                 "",
                 "",
-                f"{_level(diff['mean'], diff['lower'], diff['upper'], binary=binary)}"
-                f" P>0 {float(diff['prob_positive']):.2f}",
+                _level(diff["mean"], diff["lower"], diff["upper"], binary=binary),
                 ""
                 if whole is None
                 else _level(whole["mean"], whole["lower"], whole["upper"], binary=binary),
             ]
         )
     unit = "probability" if binary else "days"
-    return [
+    direction = [
+        f"{name} {_num(r['prob_positive'])}"
+        for name, r in (("model", diff), ("full data", whole))
+        if r is not None
+    ]
+    lines = [
         f"{unit.capitalize()} by legal status, mean [{CI_SHORT}]:",
         *block(["group", "observed (n)", "paper", "model: everyone", "full data"], body),
+    ]
+    if direction:
+        lines.append(f"P(QCT - voluntary > 0): {'; '.join(direction)}.")
+    return [
+        *lines,
         wrap(
             "observed: among those with the outcome; model: the model's expectation over "
             "every enrolled participant given the group's legal status (g-computation); "
@@ -190,7 +200,7 @@ def site_block(result: Any) -> list[str]:
         for _, r in table.iterrows()
     ]
     return [
-        f"Sites: odds ratio against the other sites and against the average site [{CI_SHORT}]:",
+        f"Sites: odds ratio against the other sites and the average site [{CI_SHORT}]:",
         *block(["site", "n (obs)", "observed", "vs others", "P>1", "vs average"], body),
         "",
     ]
@@ -270,6 +280,38 @@ def comparison_block(result: Any, companions: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def synthetic_note(result: Any) -> list[str]:
+    """Say how the QCT and site-2 odds ratios compare with Table 1 on this data."""
+    table = result.tables.get("odds_ratios")
+    if table is None or table.empty or not table["paper_or"].notna().any():
+        return []
+    rows = table.set_index("term")
+    parts = []
+    if STATUS_TERM in rows.index:
+        r = rows.loc[STATUS_TERM]
+        parts.append(
+            f"QCT vs voluntary OR {_ratio(r['median'], r['lower'], r['upper'])}, "
+            f"P(OR > 1) {_num(r['prob_above_1'])} (Table 1: not selected)"
+        )
+    if SITE2_TERM in rows.index:
+        r = rows.loc[SITE2_TERM]
+        parts.append(
+            f"site 2 OR {_ratio(r['median'], r['lower'], r['upper'])} (Table 1: "
+            f"{_ratio(r['paper_or'], r['paper_lower'], r['paper_upper'])})"
+        )
+    synthetic = bool(result.record.data.get("synthetic", False))
+    caveat = (
+        f"The data are the {SYNTHETIC_LABEL}: it was built to reproduce Table 1, so "
+        "closeness to Table 1 shows that the model recovers what the reconstruction "
+        "put in, not that the study's participants would give these numbers; the real "
+        "data could move every estimate here."
+        if synthetic
+        else "Table 1 was fitted to the study's own participants; differences here are "
+        "differences of data as well as of model."
+    )
+    return [wrap(f"Against Table 1: {'; '.join(parts)}. {caveat}"), ""]
+
+
 def participant_text(result: Any, companions: Mapping[str, Any] | None = None) -> str:
     """Render a participant-level fit and its companions (other outcomes in full after it)."""
     companions = dict(companions or {})
@@ -283,6 +325,7 @@ def participant_text(result: Any, companions: Mapping[str, Any] | None = None) -
     ):
         lines += part(result)
     lines += comparison_block(result, companions)
+    lines += synthetic_note(result)
     lines.append(wrap(f"Intervals: {CI_TEXT}s. {NOT_CAUSAL}"))
     for label, other in companions.items():
         if other.record.outcome != result.record.outcome:

@@ -29,7 +29,7 @@ RESPONSE_DEFAULTS: dict[str, float] = {"psi0": 0.7, "psi_qct": 0.0, "phi": 0.0}
 
 
 def _parameters(data: PersonData, truth: Mapping[str, Any], rng: np.random.Generator) -> dict:
-    """The linear predictor's parameters with one leading draw axis; site effects drawn."""
+    """Return the linear predictor's parameters (one leading draw axis; site effects drawn)."""
     values: dict[str, Any] = {k: np.atleast_1d(float(truth.get(k, 0.0))) for k in ("b0", "b_qct")}
     n_sites = len(data.coords[DIM_SITE])
     u = rng.normal(0.0, float(truth.get("sigma_site", 0.0)), n_sites)

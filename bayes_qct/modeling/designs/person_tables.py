@@ -298,8 +298,9 @@ def fit_statistics(design: PersonDesign, cohort: Cohort, contrasts: pd.DataFrame
         rows.append(
             {
                 "statistic": "nagelkerke_r2",
-                "source": f"Table 1's model ({entry.id})",
+                "source": "Table 1's model, as published",
                 "value": entry.value,
+                "paper_ref": f"{entry.section} ({entry.id})",
                 "lower": math.nan,
                 "upper": math.nan,
             }
