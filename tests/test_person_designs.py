@@ -174,18 +174,25 @@ def fake_posterior(model, spec, *, chains=2, draws=200, seed=0):
 class FakeSampler:
     """Stand-in for sample_model: posterior-shaped draws, no sampling."""
 
-    def __init__(self, spec, cohort):
+    def __init__(self, spec, cohort, *, diverging=0, draws=200):
         self.spec = spec
+        self.draws = draws
         self.data = model_data(cohort, spec)
         self.calls = 0
+        self.diverging = diverging
 
     def __call__(self, model, settings, *, progress=True):
         self.calls += 1
-        post = fake_posterior(model, self.spec, seed=self.calls)
+        post = fake_posterior(model, self.spec, draws=self.draws, seed=self.calls)
+        diverging = np.zeros((2, self.draws), bool)
+        diverging[0, : self.diverging] = True
         stats = xr.Dataset(
             {
-                "diverging": (("chain", "draw"), np.zeros((2, 200), bool)),
-                "energy": (("chain", "draw"), np.random.default_rng(1).normal(size=(2, 200))),
+                "diverging": (("chain", "draw"), diverging),
+                "energy": (
+                    ("chain", "draw"),
+                    np.random.default_rng(1).normal(size=(2, self.draws)),
+                ),
             },
             coords={"chain": post["chain"], "draw": post["draw"]},
         )
@@ -197,8 +204,9 @@ class FakeSampler:
         return tree, SampleTimes(0.0, 0.0)
 
 
-def fake_fit(cohort, spec, folder):
-    return run_fit(cohort, spec, folder=folder, sampler=FakeSampler(spec, cohort), force=False)
+def fake_fit(cohort, spec, folder, *, diverging=0, draws=200):
+    sampler = FakeSampler(spec, cohort, diverging=diverging, draws=draws)
+    return run_fit(cohort, spec, folder=folder, sampler=sampler, force=False)
 
 
 def test_the_frequentist_refit_is_statsmodels_and_the_paper_is_the_registry(tmp_path, cohort):
@@ -283,3 +291,20 @@ def test_the_rendering_puts_the_paper_beside_the_posterior_in_80_columns(tmp_pat
         assert "0.384" in text and "Against Table 1: QCT vs voluntary OR" in text
     else:  # in treatment beside days retained, each beside the paper's levels
         assert "53%" in text and "117.0" in text and "== days retained" in text
+
+
+def test_strict_exits_3_when_a_companion_fit_fails(tmp_path, cohort):
+    """The main fit and its companions are reused from disk: no sampler runs here."""
+    spec = load_spec("desistance")
+    out = tmp_path / "fit"
+    fake_fit(cohort, spec, out, draws=2000)  # independent draws: diagnostics pass
+    for companion, resolved in companion_specs(spec):
+        folder = out.parent / f"{out.name}-{companion.key}"
+        failing = 5 if companion.key == "site2" else 0
+        fake_fit(cohort, resolved, folder, diverging=failing, draws=2000)
+    result = runner.invoke(app, ["fit", "desistance", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "this fit: Converged" in result.output  # only the companion failed
+    assert "WARNING fixed site-2 dummy (Table 1)" in result.output
+    assert "SYNTHETIC" in result.output and "missingness: mar" in result.output
+    assert runner.invoke(app, ["fit", "desistance", "--out", str(out), "--strict"]).exit_code == 3
