@@ -308,3 +308,27 @@ def test_strict_exits_3_when_a_companion_fit_fails(tmp_path, cohort):
     assert "WARNING fixed site-2 dummy (Table 1)" in result.output
     assert "SYNTHETIC" in result.output and "missingness: mar" in result.output
     assert runner.invoke(app, ["fit", "desistance", "--out", str(out), "--strict"]).exit_code == 3
+
+
+def test_the_report_lists_the_participant_fits_beside_the_paper(tmp_path, cohort):
+    from bayes_qct.reporting.inputs import gather
+    from bayes_qct.reporting.render import build_report
+    from bayes_qct.reporting.sections_person import TITLE
+    from tests.report_helpers import cohort_file, make_fit
+
+    root = tmp_path / "posterior"
+    make_fit(root, cohort_file(tmp_path))
+    fake_fit(cohort, load_spec("desistance"), root / "desistance" / "default")
+    report = build_report(gather("offending", root=root))
+    section = next(s for s in report.sections if s.title == TITLE)
+    assert [p.title for p in section.parts] == ["desistance"]
+    odds = next(t for t in section.all_tables() if "odds ratios" in t.caption)
+    site2 = next(r for r in odds.rows if r[0].startswith("site 2"))
+    assert site2[4] == "0.26 [0.10, 0.70]" and site2[5] != "-"  # Table 1 and the refit
+    assert "SYNTHETIC" in odds.source and "missingness: mar" in odds.source
+    levels = next(t for t in section.all_tables() if "by legal status" in t.caption)
+    assert levels.rows[-1][0] == "QCT - voluntary" and "P(> 0)" in levels.rows[-1][3]
+    r2 = next(t for t in section.all_tables() if "R-squared" in t.caption)
+    assert [r[0] for r in r2.rows] == ["bayes_r2", "nagelkerke_r2", "nagelkerke_r2"]
+    assert "bayes-qct fit retention" in report.missing()
+    assert "bayes-qct fit desistance" not in report.missing()

@@ -41,14 +41,14 @@ def _num(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f}"
 
 
-def _ratio(mid: Any, lower: Any, upper: Any) -> str:
+def ratio_text(mid: Any, lower: Any, upper: Any) -> str:
     """``1.94 [1.23, 3.10]`` (``-`` when there is no estimate)."""
     if is_missing(mid) or not math.isfinite(float(mid)):
         return "-"
     return f"{_num(mid)} [{_num(lower)}, {_num(upper)}]"
 
 
-def _level(value: Any, lower: Any = None, upper: Any = None, *, binary: bool) -> str:
+def level_text(value: Any, lower: Any = None, upper: Any = None, *, binary: bool) -> str:
     """Format a probability as ``66% [55, 77]`` or days as ``113.9 [105.4, 122.2]``."""
     if is_missing(value) or not math.isfinite(float(value)):
         return "-"
@@ -79,10 +79,10 @@ def levels_block(result: Any) -> list[str]:
         body.append(
             [
                 GROUP_NAMES.get(r["legal_status"], r["legal_status"]),
-                f"{_level(r['observed'], binary=binary)} ({int(r['n_observed'])})",
-                _level(r["paper"], binary=binary),
-                _level(r["model_mean"], r["model_lower"], r["model_upper"], binary=binary),
-                _level(
+                f"{level_text(r['observed'], binary=binary)} ({int(r['n_observed'])})",
+                level_text(r["paper"], binary=binary),
+                level_text(r["model_mean"], r["model_lower"], r["model_upper"], binary=binary),
+                level_text(
                     r["full_data_mean"], r["full_data_lower"], r["full_data_upper"], binary=binary
                 ),
             ]
@@ -98,10 +98,10 @@ def levels_block(result: Any) -> list[str]:
                 GROUP_NAMES[DIFFERENCE],
                 "",
                 "",
-                _level(diff["mean"], diff["lower"], diff["upper"], binary=binary),
+                level_text(diff["mean"], diff["lower"], diff["upper"], binary=binary),
                 ""
                 if whole is None
-                else _level(whole["mean"], whole["lower"], whole["upper"], binary=binary),
+                else level_text(whole["mean"], whole["lower"], whole["upper"], binary=binary),
             ]
         )
     unit = "probability" if binary else "days"
@@ -140,13 +140,13 @@ def odds_ratio_block(result: Any) -> list[str]:
     for _, r in table.iterrows():
         cells = [
             str(r["short"]),
-            _ratio(r["median"], r["lower"], r["upper"]),
+            ratio_text(r["median"], r["lower"], r["upper"]),
             _num(r["prob_above_1"]),
         ]
         if paper:
-            cells.append(_ratio(r["paper_or"], r["paper_lower"], r["paper_upper"]))
+            cells.append(ratio_text(r["paper_or"], r["paper_lower"], r["paper_upper"]))
         if refit:
-            cells.append(_ratio(r["refit_or"], r["refit_lower"], r["refit_upper"]))
+            cells.append(ratio_text(r["refit_or"], r["refit_lower"], r["refit_upper"]))
         body.append(cells)
     what = "odds ratios" if _is_binary(result) else "odds ratios of the mean share of days"
     lines = [
@@ -192,10 +192,12 @@ def site_block(result: Any) -> list[str]:
         [
             f"{r['site']}{' (site 2)' if bool(r['is_site_two']) else ''}",
             f"{int(r['n_participants'])} ({int(r['n_observed'])})",
-            _level(r["observed_mean"], binary=binary),
-            _ratio(r["or_vs_others_median"], r["or_vs_others_lower"], r["or_vs_others_upper"]),
+            level_text(r["observed_mean"], binary=binary),
+            ratio_text(r["or_vs_others_median"], r["or_vs_others_lower"], r["or_vs_others_upper"]),
             _num(r["prob_above_1"]),
-            _ratio(r["or_vs_average_median"], r["or_vs_average_lower"], r["or_vs_average_upper"]),
+            ratio_text(
+                r["or_vs_average_median"], r["or_vs_average_lower"], r["or_vs_average_upper"]
+            ),
         ]
         for _, r in table.iterrows()
     ]
@@ -215,13 +217,14 @@ def paper_checks_block(result: Any) -> list[str]:
     for _, r in table.iterrows():
         replicated = "-"
         if "replicated_median" in r and not is_missing(r["replicated_median"]):
-            replicated = _ratio(
+            replicated = ratio_text(
                 r["replicated_median"], r["replicated_lower"], r["replicated_upper"]
             )
         lines.append(
             wrap(
                 f"{r['label']}: this cohort {_num(r['observed'])}; replicated from the model "
-                f"{replicated}; paper {_ratio(r['paper'], r['paper_lower'], r['paper_upper'])}.",
+                f"{replicated}; "
+                f"paper {ratio_text(r['paper'], r['paper_lower'], r['paper_upper'])}.",
                 indent="  ",
             )
         )
@@ -261,7 +264,7 @@ def comparison_block(result: Any, companions: Mapping[str, Any]) -> list[str]:
         for term in (STATUS_TERM, SITE2_TERM):
             if term in table.index:
                 r = table.loc[term]
-                cells.append(_ratio(r["median"], r["lower"], r["upper"]))
+                cells.append(ratio_text(r["median"], r["lower"], r["upper"]))
             else:
                 cells.append("-")
         cells.append(_verdict(fit))
@@ -269,7 +272,7 @@ def comparison_block(result: Any, companions: Mapping[str, Any]) -> list[str]:
     site2 = result.tables["odds_ratios"].set_index("term")
     if SITE2_TERM in site2.index and not is_missing(site2.loc[SITE2_TERM, "paper_or"]):
         r = site2.loc[SITE2_TERM]
-        paper = _ratio(r["paper_or"], r["paper_lower"], r["paper_upper"])
+        paper = ratio_text(r["paper_or"], r["paper_lower"], r["paper_upper"])
         body.append(["Table 1 (stepwise)", "not selected", paper, ""])
     notes = [_phi_line(label, fit) for label, fit in fits.items()]
     return [
@@ -290,14 +293,14 @@ def synthetic_note(result: Any) -> list[str]:
     if STATUS_TERM in rows.index:
         r = rows.loc[STATUS_TERM]
         parts.append(
-            f"QCT vs voluntary OR {_ratio(r['median'], r['lower'], r['upper'])}, "
+            f"QCT vs voluntary OR {ratio_text(r['median'], r['lower'], r['upper'])}, "
             f"P(OR > 1) {_num(r['prob_above_1'])} (Table 1: not selected)"
         )
     if SITE2_TERM in rows.index:
         r = rows.loc[SITE2_TERM]
         parts.append(
-            f"site 2 OR {_ratio(r['median'], r['lower'], r['upper'])} (Table 1: "
-            f"{_ratio(r['paper_or'], r['paper_lower'], r['paper_upper'])})"
+            f"site 2 OR {ratio_text(r['median'], r['lower'], r['upper'])} (Table 1: "
+            f"{ratio_text(r['paper_or'], r['paper_lower'], r['paper_upper'])})"
         )
     synthetic = bool(result.record.data.get("synthetic", False))
     caveat = (
