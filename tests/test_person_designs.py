@@ -297,11 +297,11 @@ def test_strict_exits_3_when_a_companion_fit_fails(tmp_path, cohort):
     """The main fit and its companions are reused from disk: no sampler runs here."""
     spec = load_spec("desistance")
     out = tmp_path / "fit"
-    fake_fit(cohort, spec, out, draws=2000)  # independent draws: diagnostics pass
+    fake_fit(cohort, spec, out, draws=1000)  # independent draws: diagnostics pass
     for companion, resolved in companion_specs(spec):
         folder = out.parent / f"{out.name}-{companion.key}"
         failing = 5 if companion.key == "site2" else 0
-        fake_fit(cohort, resolved, folder, diverging=failing, draws=2000)
+        fake_fit(cohort, resolved, folder, diverging=failing, draws=1000)
     result = runner.invoke(app, ["fit", "desistance", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "this fit: Converged" in result.output  # only the companion failed
@@ -311,16 +311,14 @@ def test_strict_exits_3_when_a_companion_fit_fails(tmp_path, cohort):
 
 
 def test_the_report_lists_the_participant_fits_beside_the_paper(tmp_path, cohort):
-    from bayes_qct.reporting.inputs import gather
-    from bayes_qct.reporting.render import build_report
-    from bayes_qct.reporting.sections_person import TITLE
-    from tests.report_helpers import cohort_file, make_fit
+    """The section alone (test_report checks that every report has it, in its place)."""
+    from types import SimpleNamespace
+
+    from bayes_qct.reporting.sections_person import person_section
 
     root = tmp_path / "posterior"
-    make_fit(root, cohort_file(tmp_path))
     fake_fit(cohort, load_spec("desistance"), root / "desistance" / "default")
-    report = build_report(gather("offending", root=root))
-    section = next(s for s in report.sections if s.title == TITLE)
+    section = person_section(SimpleNamespace(root=root))
     assert [p.title for p in section.parts] == ["desistance"]
     odds = next(t for t in section.all_tables() if "odds ratios" in t.caption)
     site2 = next(r for r in odds.rows if r[0].startswith("site 2"))
@@ -330,5 +328,5 @@ def test_the_report_lists_the_participant_fits_beside_the_paper(tmp_path, cohort
     assert levels.rows[-1][0] == "QCT - voluntary" and "P(> 0)" in levels.rows[-1][3]
     r2 = next(t for t in section.all_tables() if "R-squared" in t.caption)
     assert [r[0] for r in r2.rows] == ["bayes_r2", "nagelkerke_r2", "nagelkerke_r2"]
-    assert "bayes-qct fit retention" in report.missing()
-    assert "bayes-qct fit desistance" not in report.missing()
+    assert "bayes-qct fit retention" in section.all_missing()
+    assert "bayes-qct fit desistance" not in section.all_missing()
