@@ -96,7 +96,7 @@ def estimands_of(posterior: Any, cohort: Cohort, spec: ModelSpec) -> Any:
     rng = np.random.default_rng([spec.sampler.seed, 3])
     predictions = predict(posterior, cohort, spec, rng=rng)
     standardised = None
-    if spec.covariates:  # g-computation over the whole cohort's covariates
+    if spec.covariates or design.standardise:  # g-computation over the whole cohort
         standardised = {
             status: predict(posterior, cohort, spec, rng=rng, legal_status=status)
             for status in LEGAL_STATUSES
