@@ -19,6 +19,9 @@ OUTCOMES: dict[str, str] = {"offending": "offending_days", "drug-use": "drug_use
 MAX_DAYS = 30
 """Length of the recall window in days."""
 
+RETENTION_DAYS = 183
+"""Days in the first six months of treatment: the bound of days retained."""
+
 STAGES_OF_CHANGE: tuple[str, ...] = ("precontemplation", "contemplation", "action")
 
 MECHANISMS: tuple[str, ...] = ("mar", "selection", "shared-parameter", "pattern-mixture")

@@ -88,3 +88,33 @@ def _weighted_summary(values: Any, weights: Any, ci_prob: float) -> dict[str, fl
         "upper": float(upper),
         "prob_positive": float(np.sum(w[flat > 0])),
     }
+
+
+def summarise_ratio(
+    log_values: Any, *, ci_prob: float = CI_PROB, weights: Any | None = None
+) -> dict[str, float]:
+    """Return the summary of a ratio from draws of its logarithm (an odds ratio from a log OR).
+
+    Mean, sd and the equal-tailed interval are those of ``exp(log_values)`` (an ETI maps
+    through ``exp`` exactly); ``median`` is added, and ``prob_positive`` is P(log > 0),
+    the probability that the ratio exceeds 1.
+
+    Examples
+    --------
+    >>> s = summarise_ratio(np.log(np.array([0.5, 2.0, 4.0])))
+    >>> round(s["median"], 2), round(s["prob_positive"], 2)
+    (2.0, 0.67)
+    """
+    logs = np.asarray(log_values, dtype=np.float64).ravel()
+    out = summarise(np.exp(logs), ci_prob=ci_prob, weights=weights)
+    direction = summarise(logs, ci_prob=ci_prob, weights=weights)
+    out["prob_positive"] = direction["prob_positive"]
+    if weights is None:
+        finite = logs[np.isfinite(logs)]
+        out["median"] = float(np.exp(np.median(finite))) if finite.size else np.nan
+    else:
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        keep = np.isfinite(logs) & (w > 0)
+        median = weighted_quantiles(logs[keep], w[keep], [0.5])[0] if keep.any() else np.nan
+        out["median"] = float(np.exp(median))
+    return out

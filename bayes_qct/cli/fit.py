@@ -20,8 +20,9 @@ from bayes_qct.errors import BadInputError, Problem
 from bayes_qct.modeling.designs import outcome_designs
 
 app = typer.Typer(
-    help="Fit the hierarchical model of an outcome (offending, drug-use) and write its "
-    "posterior, summary and estimands: `bayes-qct fit offending [OPTIONS]`.",
+    help="Fit the model of an outcome (day counts: offending, drug-use; one row per "
+    "participant: desistance, retention, days-retained) and write its posterior, summary "
+    "and estimands: `bayes-qct fit offending [OPTIONS]`.",
     no_args_is_help=True,
 )
 
@@ -31,30 +32,37 @@ def _say(message: str) -> None:
     err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
-def _print_result(result: Any, *, prior_only: bool) -> None:
-    from bayes_qct.reporting.text import contrasts_text, prior_check_text, wrap
+def _print_prior(result: Any) -> None:
+    from bayes_qct.reporting.text import prior_check_text
 
-    if prior_only:
-        heading = f"Prior predictive check: {result.heading}"
-        text = prior_check_text(result.tables["prior_predictive"], heading)
-        console.print(text, markup=False, highlight=False, soft_wrap=True)
-        if result.reused:
-            _say(f"Reused the unchanged prior check in {result.folder}: nothing was drawn.")
-        else:
-            _say(f"Written to {result.folder}")
-        return
-    text = contrasts_text(result.contrasts, result.heading)
+    heading = f"Prior predictive check: {result.heading}"
+    text = prior_check_text(result.tables["prior_predictive"], heading)
     console.print(text, markup=False, highlight=False, soft_wrap=True)
+    if result.reused:
+        _say(f"Reused the unchanged prior check in {result.folder}: nothing was drawn.")
+    else:
+        _say(f"Written to {result.folder}")
+
+
+def _print_verdict(result: Any, label: str = "") -> None:
+    from bayes_qct.reporting.text import wrap
+
     diagnostics = result.diagnostics
+    prefix = f"{label}: " if label else ""
     if diagnostics is not None and diagnostics.ok:
-        console.print(wrap(diagnostics.verdict()), markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            wrap(prefix + diagnostics.verdict()), markup=False, highlight=False, soft_wrap=True
+        )
     elif diagnostics is not None:
-        verdict = wrap(f"WARNING {diagnostics.verdict()}")
+        verdict = wrap(f"WARNING {prefix}{diagnostics.verdict()}")
         console.print(verdict, markup=False, highlight=False, soft_wrap=True)
         _say(
             "WARNING: do not report these estimates before the sampler problems are fixed "
             "(more tuning, a higher target_accept, or a reparametrised model)."
         )
+
+
+def _say_written(result: Any) -> None:
     if result.reused:
         _say(
             f"Reused the unchanged fit in {result.folder} (made {result.record.created_at}): "
@@ -74,6 +82,18 @@ def _print_result(result: Any, *, prior_only: bool) -> None:
     _say(f"Written to {result.folder} ({timing})")
 
 
+def _print_result(result: Any, companions: dict[str, Any]) -> None:
+    """Print the fit (and its companions) as its design renders them, then each verdict."""
+    from bayes_qct.reporting.fit_text import fit_text
+
+    console.print(fit_text(result, companions), markup=False, highlight=False, soft_wrap=True)
+    _print_verdict(result, "this fit" if companions else "")
+    for label, other in companions.items():
+        _print_verdict(other, label)
+    for fit_result in (result, *companions.values()):
+        _say_written(fit_result)
+
+
 def _fit_all(
     outcome: str,
     data: Path | None,
@@ -86,11 +106,23 @@ def _fit_all(
     quiet: bool,
 ) -> None:
     """``--missingness all``: every mechanism and handling, one comparison table."""
-    from bayes_qct.api import load_cohort
+    from bayes_qct.api import load_cohort, load_spec
     from bayes_qct.fitting.mechanisms import run_all_mechanisms, write_comparison
+    from bayes_qct.modeling.designs import get_design
     from bayes_qct.modeling.sample import sample_model
     from bayes_qct.reporting.text import comparison_text
 
+    design = get_design(load_spec(model if model is not None else outcome).design)
+    if design.mechanisms is not None:
+        raise BadInputError(
+            Problem(
+                "command line",
+                f"--missingness all compares every mechanism of the day-count models; design "
+                f"{design.name!r} takes {' | '.join(design.mechanisms)}: fit each with "
+                "--missingness NAME",
+                column="--missingness",
+            )
+        )
     cohort = load_cohort(data, mapping=mapping)
     root = out if out is not None else Path("posterior")
     table = run_all_mechanisms(
@@ -208,8 +240,27 @@ def fit(
         progress=not quiet,
         participant_draws=participant_draws,
     )
-    _print_result(result, prior_only=prior_only)
-    if strict and result.diagnostics is not None and not result.diagnostics.ok:
+    if prior_only:
+        _print_prior(result)
+        return
+    from functools import partial
+
+    from bayes_qct.fitting.companions import fit_companions
+
+    companions = fit_companions(
+        cohort,
+        spec,
+        fit=partial(run_fit, participant_draws=participant_draws),
+        overrides=overrides,
+        model=model,
+        out=out,
+        force=force,
+        progress=not quiet,
+        report=None if quiet else _say,
+    )
+    _print_result(result, companions)
+    failed = [r for r in (result, *companions.values()) if r.diagnostics and not r.diagnostics.ok]
+    if strict and failed:
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 

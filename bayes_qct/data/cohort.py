@@ -188,3 +188,121 @@ def status_codes(data: pd.DataFrame) -> np.ndarray:
 def wave_codes(data: pd.DataFrame) -> np.ndarray:
     """0..3 for t1..t4, per row."""
     return data["wave"].astype(str).map({w: i for i, w in enumerate(WAVES)}).to_numpy(np.int64)
+
+
+@dataclass(frozen=True)
+class ParticipantColumn:
+    """A column an analysis needs one value of per participant, taken at one wave.
+
+    Attributes
+    ----------
+    column
+        The cohort column (``composite_drug_score``, ``in_treatment``...).
+    wave
+        The wave whose row gives each participant's value (``t1`` for a baseline covariate).
+    role
+        What it is for, in messages (``covariate``, ``outcome``).
+    missing_ok
+        Whether a participant may lack a value (an outcome: yes; a covariate: no).
+    must_vary
+        Refuse a column with one value for everyone (a covariate's effect is then not
+        estimable).
+    """
+
+    column: str
+    wave: str
+    role: str
+    missing_ok: bool = False
+    must_vary: bool = False
+
+
+def _column_problems(cohort: Cohort, want: ParticipantColumn, values: pd.Series) -> list[Problem]:
+    """Problems of one participant-level column's values (see :class:`ParticipantColumn`)."""
+    where = f"{want.role} at {want.wave}"
+    absent = values.index[values.isna()]
+    if len(absent) and not want.missing_ok:
+        examples = ", ".join(map(str, absent[:3]))
+        return [
+            Problem(
+                cohort.source,
+                f"{where} missing for {len(absent)} participant(s), e.g. {examples}",
+                column=want.column,
+                expected="a value for every participant",
+            )
+        ]
+    seen = values.dropna()
+    if seen.empty:
+        return [
+            Problem(
+                cohort.source,
+                f"{where}: no participant has a value",
+                column=want.column,
+                expected="at least one observed value",
+            )
+        ]
+    if want.must_vary and seen.astype(str).nunique() == 1:
+        return [
+            Problem(
+                cohort.source,
+                f"{where} takes one value ({seen.iloc[0]}) for all {len(seen)} participants "
+                "with one, so its effect cannot be estimated (leave it out of the spec's "
+                "covariates)",
+                column=want.column,
+                expected="at least two different values",
+            )
+        ]
+    return []
+
+
+def require_participant_columns(
+    cohort: Cohort, wanted: list[ParticipantColumn] | tuple[ParticipantColumn, ...]
+) -> list[pd.Series]:
+    """Return each wanted column's value per participant (index: sorted participant ids).
+
+    The equivalent of :func:`require_outcome` for participant-level analyses (one row
+    per person): every column is checked before anything is fitted and every problem is
+    reported at once.
+
+    Parameters
+    ----------
+    cohort
+        A loaded cohort.
+    wanted
+        The columns, each with the wave its value is taken from and what it is for.
+
+    Returns
+    -------
+    list of pandas.Series
+        In the order of ``wanted``; missing values are ``NaN`` / ``<NA>``.
+
+    Raises
+    ------
+    BadInputError
+        Naming the cohort's file and the column: a column absent from the table, a
+        value missing where ``missing_ok`` is False, no value at all, or one value
+        for everyone where ``must_vary``.
+    """
+    data = cohort.data
+    ids = sorted(data["participant_id"].astype(str).unique())
+    problems: list[Problem] = []
+    out: list[pd.Series] = []
+    for want in wanted:
+        if want.column not in data.columns:
+            problems.append(
+                Problem(
+                    cohort.source,
+                    f"no such column: the {want.role} needs it (a mapping's [columns] can "
+                    "rename the file's own)",
+                    column=want.column,
+                    expected=f"one value per participant at {want.wave}",
+                )
+            )
+            out.append(pd.Series(index=ids, dtype=object))
+            continue
+        rows = data[data["wave"].astype(str) == want.wave]
+        values = rows.set_index(rows["participant_id"].astype(str))[want.column].reindex(ids)
+        problems += _column_problems(cohort, want, values)
+        out.append(values)
+    if problems:
+        raise BadInputError(problems)
+    return out

@@ -124,7 +124,7 @@ def estimands_of(posterior: Any, cohort: Cohort, spec: ModelSpec) -> Any:
         draws = posterior.isel(draw=block)
         predictions = predict(draws, cohort, spec, rng=rng, pmf=False)
         standardised = None
-        if spec.covariates:  # g-computation over the whole cohort's covariates
+        if spec.covariates or design.standardise:  # g-computation over the whole cohort
             standardised = {
                 status: predict(draws, cohort, spec, rng=rng, legal_status=status, pmf=False)
                 for status in LEGAL_STATUSES

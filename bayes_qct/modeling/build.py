@@ -60,8 +60,8 @@ def model_data(cohort: Cohort, spec: ModelSpec) -> ModelData:
 def prepared_data(cohort: Cohort, spec: ModelSpec) -> tuple[Cohort, ModelData]:
     """Return the cohort as the model sees it (a handling applied) and its design arrays."""
     mechanism = get_mechanism(spec.missingness)
-    if mechanism.prepare is not None:
-        cohort = mechanism.prepare(cohort, spec.outcome)
+    if mechanism.prepare is not None:  # a handling acts on the outcome's cohort column
+        cohort = mechanism.prepare(cohort, get_design(spec.design).outcomes[spec.outcome])
     return cohort, model_data(cohort, spec)
 
 

@@ -116,7 +116,8 @@ class Mechanism:
         NumPy ``f(params, missed, status) -> shift`` of the logit mean per row, given which
         rows are missed dropout rows and each row's legal status (pattern-mixture).
     prepare
-        ``f(cohort, outcome) -> cohort`` applied before building (complete case, LOCF...).
+        ``f(cohort, column) -> cohort`` applied to the outcome's cohort column before
+        building (complete case, LOCF...).
     samples_as
         The mechanism whose posterior this one's equals (pattern-mixture: ``mar``); fits
         of the two share draws and differ only in post-processing.

@@ -168,6 +168,17 @@ def check_raw(raw: Mapping[str, Any], *, file: str) -> tuple[list[Problem], dict
     likelihood = raw.get("likelihood", "zero-inflated-binomial")
     if likelihood not in FAMILIES:
         problems.append(_problem(file, "likelihood", f"is {likelihood!r}", " | ".join(FAMILIES)))
+    elif design in DESIGNS and DESIGNS[design].families is not None:
+        families = DESIGNS[design].families or ()
+        if likelihood not in families:
+            problems.append(
+                _problem(
+                    file,
+                    "likelihood",
+                    f"is {likelihood!r}, which design {design!r} does not take",
+                    " | ".join(families),
+                )
+            )
     covariates = raw.get("covariates", [])
     if not isinstance(covariates, list | tuple) or not all(isinstance(c, str) for c in covariates):
         problems.append(_problem(file, "covariates", "must be a list of names"))

@@ -35,6 +35,7 @@ from bayes_qct.reporting.sections_more import (
     prior_sensitivity_section,
     provenance_section,
 )
+from bayes_qct.reporting.sections_person import person_section
 
 SECTIONS: tuple[Callable[[ReportInputs], Section], ...] = (
     question_section,
@@ -42,6 +43,7 @@ SECTIONS: tuple[Callable[[ReportInputs], Section], ...] = (
     computation_section,
     ppc_section,
     answers_section,
+    person_section,
     dropout_section,
     prior_sensitivity_section,
     audit_section,
@@ -54,6 +56,7 @@ SECTION_TITLES: tuple[str, ...] = (
     "Computation",
     "Posterior predictive check",
     "The answers",
+    "Participant-level analyses",
     "Dropout",
     "Prior sensitivity",
     "Audit of the published numbers",

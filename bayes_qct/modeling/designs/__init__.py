@@ -1,6 +1,8 @@
 """Designs as a registry: what one row of a model is, and everything that hangs on it.
 
-``person-wave`` is the day-count model of each participant at each interview. A new
+``person-wave`` is the day-count model of each participant at each interview;
+``desistance``, ``retention`` and ``days-retained`` (with ``*-site2`` twins) are models
+of one row per participant (:mod:`.person_outcomes`). A new
 design is a :class:`~bayes_qct.modeling.designs.base.Design` subclass added with
 :func:`register_design` (see ARCHITECTURE.md); nothing else changes.
 """
@@ -8,6 +10,7 @@ design is a :class:`~bayes_qct.modeling.designs.base.Design` subclass added with
 from __future__ import annotations
 
 from bayes_qct.modeling.designs.base import Design, ModelData
+from bayes_qct.modeling.designs.person_outcomes import PERSON_DESIGNS
 from bayes_qct.modeling.designs.person_wave import PersonWave
 
 DESIGNS: dict[str, Design] = {}
@@ -38,5 +41,7 @@ def outcome_designs() -> dict[str, str]:
 
 
 register_design(PersonWave())
+for _design in PERSON_DESIGNS:
+    register_design(_design())
 
 __all__ = ["DESIGNS", "Design", "ModelData", "get_design", "outcome_designs", "register_design"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -85,6 +85,30 @@ class ModelData:
         return mask & ~np.asarray(self.observed, dtype=bool)
 
 
+@dataclass(frozen=True)
+class Companion:
+    """A fit made beside a design's own and shown next to it by ``bayes-qct fit``.
+
+    Attributes
+    ----------
+    key
+        Short name: the folder suffix when the main fit's folder is given (``--out``).
+    label
+        How the side-by-side tables name it.
+    spec
+        The spec (a name in ``models/`` or a path) the companion fits; ``None``: the main
+        fit's own spec. The main fit's command-line choices carry over to a spec of the
+        same outcome; to another outcome's, only the sampler settings do.
+    overrides
+        Spec overrides of the companion (``missingness``...), over those choices.
+    """
+
+    key: str
+    label: str
+    spec: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Design(ABC):
     """Base class of the registry's designs (see the module docstring).
 
@@ -104,6 +128,15 @@ class Design(ABC):
     """Baseline covariates a spec may name."""
     dropout_terms: ClassVar[str] = "1"
     """The response model's terms, as the formula text shows them."""
+    families: ClassVar[tuple[str, ...] | None] = None
+    """Likelihood families this design takes (``None``: all of them)."""
+    renderer: ClassVar[str] = "day-counts"
+    """Which terminal rendering shows a fit of the design (a key the reporting layer knows)."""
+    companions: ClassVar[tuple[Companion, ...]] = ()
+    """Fits ``bayes-qct fit`` makes beside this one and shows side by side."""
+    standardise: ClassVar[bool] = False
+    """Average each legal status's estimands over the whole cohort (g-computation) even
+    without covariates (with covariates they always are)."""
 
     # ------------------------------------------------------------------ the spec
 
