@@ -205,7 +205,7 @@ def _change(fit: Any, group: str, first: str, last: str) -> str:
 
 
 def _site_two(fit: Any) -> str:
-    from bayes_qct.frequentist.logistic import is_site_two
+    from bayes_qct.labels import is_site_two
 
     sites = fit.tables.get("site_effects")
     if sites is None:
