@@ -8,6 +8,7 @@ writers and the report all take them from here, so a label cannot drift between 
 from __future__ import annotations
 
 import math
+import re
 
 from bayes_qct.constants import CI_KIND, CI_PROB, LEGAL_STATUSES
 
@@ -73,3 +74,9 @@ def fmt_interval(mean: float, lower: float, upper: float, kind: str = "days") ->
 def fmt_direction(prob_positive: float | None) -> str:
     """Posterior probability of a positive value, ``P>0 0.97`` (empty when undefined)."""
     return "" if is_missing(prob_positive) else f"P>0 {float(prob_positive):.2f}"
+
+
+def is_site_two(label: object) -> bool:
+    """Return True for labels a data set might give the paper's "site 2" (2, S02, site 2)."""
+    text = re.sub(r"^(site|s)", "", str(label).strip().lower()).strip(" _-")
+    return text.isdigit() and int(text) == 2

@@ -136,7 +136,9 @@ def test_the_sweep_and_the_power_scaling_table_are_shown(report_files):
     assert any(c.startswith("Power-scaling") for c in captions)
     assert any(f.name.startswith("sweep-pattern-mixture-delta") for f in report.figures())
     tips = next(t for t in report.tables() if t.caption.startswith("Tipping points"))
-    assert ["none in the grid", "0.75"] == [row[4] for row in tips.rows]
+    assert [row[3] for row in tips.rows] == ["delta = 0.75"]  # the one inside the grid
+    steady = next(t for t in report.tables() if t.caption.startswith("No tipping point"))
+    assert len(steady.rows) == 1 and steady.rows[0][0].startswith("reduction")
 
 
 def test_the_paper_sits_beside_check_and_the_estimand(report_files):
@@ -248,3 +250,10 @@ def test_the_command_refuses_bad_input_with_exit_2(tmp_path, args, words):
     assert result.exit_code == 2, result.output
     assert words in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_table_1_odds_ratios_point_to_the_desistance_model(report_files):
+    report, _ = report_files
+    table = next(t for t in report.tables() if t.caption.startswith("Published result"))
+    table1 = [r for r in table.rows if r[1] == "Table 1"]
+    assert table1 and all(r[4].startswith("answered by the desistance model") for r in table1)

@@ -72,12 +72,15 @@ def sensitivity(
         False, "--refit-all", help="Refit every point of phi/lambda (no importance reweighting)."
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Log progress to stderr."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No stage or point messages (they go to stderr)."
+    ),
     mechanism_params: dict[str, str] | None = None,
 ) -> None:
     """Sweep a mechanism's parameter and print where each conclusion tips."""
     if ctx.invoked_subcommand is not None:
         return
-    setup_logging(verbose)
+    setup_logging(verbose, stages=not quiet)
     if outcome not in outcome_designs():
         raise BadInputError(
             Problem(
@@ -117,7 +120,7 @@ def sensitivity(
         scheduler=scheduler,
         prior_sensitivity=prior_sensitivity,
         reweight=not refit_all,
-        report=_say,
+        report=None if quiet else _say,
     )
     console.print(sweep_text(result), highlight=False, markup=False, soft_wrap=True)
     _say(f"Written to {result.folder}")

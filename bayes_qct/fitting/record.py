@@ -84,6 +84,14 @@ class FitKey:
         )
 
 
+def command_line() -> list[str]:
+    """Return the command as a user typed it: ``bayes-qct ...``, not the full path."""
+    argv = list(sys.argv)
+    if argv and argv[0].rsplit("/", 1)[-1] == "bayes-qct":
+        argv[0] = "bayes-qct"
+    return argv
+
+
 def now_utc() -> str:
     """ISO timestamp (UTC, seconds) for provenance."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -133,7 +141,7 @@ class FitRecord:
     sampler: dict[str, Any]
     versions: dict[str, Any]
     created_at: str = field(default_factory=now_utc)
-    command: list[str] = field(default_factory=lambda: list(sys.argv))
+    command: list[str] = field(default_factory=command_line)
     toolkit: dict[str, str] = field(
         default_factory=lambda: {"name": "bayes-qct", "version": TOOLKIT_VERSION}
     )

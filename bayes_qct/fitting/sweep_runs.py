@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from bayes_qct.fitting.checkpoints import CheckpointStore
 from bayes_qct.fitting.fitfolder import NETCDF_ENGINE, default_folder, load_fit
 from bayes_qct.fitting.parallel import run_map
 from bayes_qct.fitting.pipeline import run_fit
+from bayes_qct.fitting.record import command_line
 from bayes_qct.fitting.stages import Sampler
 from bayes_qct.fitting.sweep_plan import SweepPlan
 from bayes_qct.fitting.sweep_points import (
@@ -71,7 +71,7 @@ class Base:
     description: dict[str, Any]
     n_observed: int
     versions: dict[str, Any] = field(default_factory=dict)
-    command: list[str] = field(default_factory=lambda: list(sys.argv))
+    command: list[str] = field(default_factory=command_line)
     wall_times: dict[str, float] = field(default_factory=dict)
 
 

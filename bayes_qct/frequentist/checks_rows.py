@@ -19,7 +19,6 @@ import pandas as pd
 from bayes_qct.constants import LEGAL_STATUSES, WAVES
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.frequentist.imputation import HandlingResult, complete_case, locf, mean_imputation
-from bayes_qct.frequentist.logistic import is_site_two
 from bayes_qct.frequentist.tests import (
     chi_square_2x2,
     mann_whitney_u,
@@ -27,6 +26,7 @@ from bayes_qct.frequentist.tests import (
     t_test_independent,
     wilcoxon_signed_rank,
 )
+from bayes_qct.labels import is_site_two
 
 FOLLOW_UP_COVARIATES: tuple[str, ...] = ("homeless", "peer_drug_use", "in_treatment")
 """Per-wave covariates of the logistic model that LOCF also carries into t2."""

@@ -10,7 +10,6 @@ entry 0.05, removal 0.10) over the same candidates. The fitting itself (statsmod
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,6 +23,7 @@ from bayes_qct.frequentist.logit import (
     forward_stepwise_lr,
     why_not_estimable,
 )
+from bayes_qct.labels import is_site_two
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,6 @@ class LogisticResult:
     excluded: dict[str, str] = field(default_factory=dict)
     table1: LogitFit | None = None
     table1_reason: str = ""
-
-
-def is_site_two(label: object) -> bool:
-    """Return True for labels a data set might give the paper's "site 2" (2, S02, site 2)."""
-    text = re.sub(r"^(site|s)", "", str(label).strip().lower()).strip(" _-")
-    return text.isdigit() and int(text) == 2
 
 
 def logistic_frame(cohort: Cohort, *, data: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -85,12 +85,44 @@ class Predictor:
         self.eta, self.row_params = self.design.outcome_predictors(
             NP, self.values, data, self.family
         )
+        self._base: tuple[np.ndarray, np.ndarray] | None = None
 
     def _shift(self, params: Any) -> np.ndarray | None:
         if self.mechanism.eta_shift is None:
             return None
         status = np.asarray(self.data.row_labels["legal_status"])
         return self.mechanism.eta_shift(params, self.data.missed_dropout_rows(), status)
+
+    def _rates(self, shift: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the expected rate and P(any) of every row (draws x rows), under ``shift``.
+
+        The unshifted rates are computed once; a shift (pattern-mixture) moves only the
+        rows it is non-zero on, so only those columns are recomputed.
+        """
+        family, reference = self.family, self.data.reference_trials
+        if self._base is None:
+            self._base = (
+                family.mean(self.eta, *self.row_params, n=reference),
+                family.prob_any(reference, self.eta, *self.row_params),
+            )
+        if shift is None:
+            return self._base[0].copy(), self._base[1].copy()
+        n_rows = self.eta.shape[-1]
+        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), self.eta.shape)
+        moved = np.flatnonzero((shift != 0).reshape(-1, n_rows).any(axis=0))
+        if moved.size == 0:
+            return self._base[0].copy(), self._base[1].copy()
+
+        def cols(a: np.ndarray) -> np.ndarray:
+            a = np.asarray(a)
+            return a[..., moved] if a.ndim and a.shape[-1] == n_rows else a
+
+        eta = cols(self.eta) + cols(shift)
+        params = tuple(cols(p) for p in self.row_params)
+        expected, prob_any = self._base[0].copy(), self._base[1].copy()
+        expected[..., moved] = family.mean(eta, *params, n=reference)
+        prob_any[..., moved] = family.prob_any(reference, eta, *params)
+        return expected, prob_any
 
     def predict(
         self, *, rng: np.random.Generator, params: Any = None, imputed_pmf: bool = True
@@ -103,9 +135,7 @@ class Predictor:
         data, family = self.data, self.family
         shift = self._shift(self.spec.mechanism_params if params is None else params)
         eta = self.eta if shift is None else self.eta + shift
-        reference = data.reference_trials
-        expected = family.mean(eta, *self.row_params, n=reference)
-        prob_any = family.prob_any(reference, eta, *self.row_params)
+        expected, prob_any = self._rates(shift)
         completed, pmf_mean = _complete(
             self.design,
             family,

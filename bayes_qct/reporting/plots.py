@@ -256,7 +256,7 @@ def _heat(ax: Any, prob: np.ndarray, mean: np.ndarray, scale: float) -> Any:
         ax.text(
             j,
             i,
-            f"{scale * mean[i, j]:.0f}\n{prob[i, j]:.2f}",
+            f"{round(scale * mean[i, j]) + 0:.0f}\n{prob[i, j]:.2f}",  # + 0: no "-0"
             ha="center",
             va="center",
             fontsize=7,
@@ -326,7 +326,14 @@ def sweep_figure(
         ax.set_yticklabels([str(v) if isinstance(v, str) else f"{v:g}" for v in labels])
         ax.set_ylabel(names[1] if len(names) == 2 else "")
         if tipping is not None and len(names) == 1 and "tipping_value" in tipping:
-            for value in tipping["tipping_value"].dropna().astype(float):
+            shown = tipping[  # the tipping points of the rows drawn, not of every estimand
+                tipping["wave"].astype(str).eq(wave)
+                & pd.Series(
+                    list(zip(tipping["quantity"], tipping["legal_status"], strict=True)),
+                    index=tipping.index,
+                ).isin(series)
+            ]
+            for value in shown["tipping_value"].dropna().astype(float):
                 ax.axvline(_grid_position(xs, value), color="black", linestyle="--", lw=1.2)
         fig.colorbar(image, ax=ax, label="P(> 0)", fraction=0.04)
         data = png(fig)

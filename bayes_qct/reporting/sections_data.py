@@ -27,7 +27,7 @@ HYPOTHESES = (
     "H1: the QCT group shows reductions in drug use and offending.",
     "H2: the comparison (voluntary) group shows reductions in drug use and offending.",
     "H3: if other factors are statistically controlled, the QCT group has better retention "
-    "(not addressed here: retention is not a day count).",
+    "(answered by `bayes-qct fit retention`, shown under Participant-level analyses).",
     "H4: if other factors are statistically controlled, the QCT group has different drug "
     "use and offending outcomes than the comparison group.",
 )

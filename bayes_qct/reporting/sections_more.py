@@ -15,6 +15,7 @@ from bayes_qct.reporting.cells import num
 from bayes_qct.reporting.document import Section, Table
 from bayes_qct.reporting.inputs import ReportInputs, Sweep
 from bayes_qct.reporting.plots import mechanisms_figure, sweep_figure
+from bayes_qct.reporting.tipping_tables import tipping_tables
 
 SWEEP_COMMAND = "bayes-qct sensitivity {outcome} --mechanism pattern-mixture --delta -2:2:17"
 """The sweep a report suggests when none exists."""
@@ -122,12 +123,12 @@ def _sweep_part(sweep: Sweep, inputs: ReportInputs) -> Section:
     mechanism = sweep.info.get("mechanism", "?")
     table = sweep.sensitivity
     models = (
-        sorted(set(table["model"].astype(str)))
+        list(dict.fromkeys(table["model"].astype(str)))  # in the grid's order
         if table is not None and "model" in table
         else [inputs.fit.spec.name]
     )
     source = (
-        f"Data: {inputs.data_label}; model: {', '.join(models)}; missingness: {mechanism} "
+        f"Data: {inputs.data_label}; model: {_model_names(models)}; missingness: {mechanism} "
         f"over the grid ({grid or 'grid not recorded'})."
     )
     part.text.append(
@@ -136,35 +137,7 @@ def _sweep_part(sweep: Sweep, inputs: ReportInputs) -> Section:
     )
     tips = sweep.tipping_points
     if tips is not None and len(tips):
-        rows = [
-            [
-                str(r.get("conclusion", "")),
-                f"{r.get('quantity', '')} {r.get('legal_status', '')} {r.get('wave', '')}",
-                str(r.get("parameter", "")),
-                "yes" if str(r.get("holds_at_reference")).lower() in ("true", "1") else "no",
-                num(r.get("tipping_value"))
-                if pd.notna(r.get("tipping_value"))
-                else "none in the grid",
-                str(r.get("sentence", "")),
-            ]
-            for _, r in tips.iterrows()
-        ]
-        part.tables.append(
-            Table(
-                caption="Tipping points: where each conclusion stops holding as the parameter "
-                "moves away from its MAR value.",
-                columns=[
-                    "conclusion",
-                    "estimand",
-                    "parameter",
-                    "holds at MAR",
-                    "tipping value",
-                    "in words",
-                ],
-                rows=rows,
-                source=source,
-            )
-        )
+        part.tables += tipping_tables(tips, source)
     if table is not None and len(table):
         waves = sorted(set(table["wave"].astype(str)))
         figure = sweep_figure(
@@ -215,16 +188,33 @@ def dropout_section(inputs: ReportInputs) -> Section:
     return section
 
 
+def _model_names(models: list[str]) -> str:
+    """Return a sweep's fit labels: listed when few, else their shared stem and the count."""
+    if len(models) <= 3:
+        return ", ".join(models)
+    stem = models[0]
+    for name in models[1:]:
+        while not name.startswith(stem):
+            stem = stem[:-1]
+    stem = stem.rstrip("-0123456789.")
+    return f"{stem}<value> at each of {len(models)} grid points ({models[0]} ... {models[-1]})"
+
+
 def prior_sensitivity_section(inputs: ReportInputs) -> Section:
     """Section 7: power-scaling prior sensitivity (psense.csv of a sweep), when it exists."""
     section = Section("Prior sensitivity")
     tables = [(s, s.psense) for s in inputs.sweeps if s.psense is not None]
     if not tables:
         command = SWEEP_COMMAND.format(outcome=inputs.outcome)
+        if inputs.sweeps:  # swept with --no-prior-sensitivity: the same sweep, remade
+            command += " --force"
         section.needs(
             command,
             f"No power-scaling analysis yet: `{command}` writes psense.csv (ArviZ "
-            "psense_summary) with its sweep.",
+            "psense_summary) with its sweep"
+            + (
+                " (the sweeps here were run with --no-prior-sensitivity)." if inputs.sweeps else "."
+            ),
         )
         return section
     sweep, table = tables[0]

@@ -50,6 +50,10 @@ SYMBOL = {
     "nagelkerke_r2": "R2",
 }
 NOT_MODELLED = "not addressed by this model"
+DESISTANCE_MODEL = (
+    "answered by the desistance model (`bayes-qct fit desistance`): its odds ratio and "
+    "Bayesian R2 beside Table 1 under Participant-level analyses"
+)
 
 
 def _ref_id(ref: Any) -> str:
@@ -205,7 +209,7 @@ def _change(fit: Any, group: str, first: str, last: str) -> str:
 
 
 def _site_two(fit: Any) -> str:
-    from bayes_qct.frequentist.logistic import is_site_two
+    from bayes_qct.labels import is_site_two
 
     sites = fit.tables.get("site_effects")
     if sites is None:
@@ -236,6 +240,8 @@ def bayes_cell(entry: Any, fit: Any) -> str:
     """Return the Bayesian estimand that answers the entry's question."""
     contrasts = fit.contrasts
     kind, group = entry.kind, entry.group or "all"
+    if entry.id.startswith("offending.logistic.") and kind in ("odds_ratio", "nagelkerke_r2"):
+        return DESISTANCE_MODEL
     if "site2" in entry.id:
         return _site_two(fit)
     if entry.id.endswith("logistic.legal_status.ns"):

@@ -22,7 +22,7 @@ import pandas as pd
 from bayes_qct.constants import DIM_SITE, LEGAL_STATUSES, STAGES_OF_CHANGE, WAVES
 from bayes_qct.data.cohort import Cohort, ParticipantColumn, require_participant_columns
 from bayes_qct.errors import BadInputError, Problem
-from bayes_qct.frequentist.logistic import is_site_two
+from bayes_qct.labels import is_site_two
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, DIM_ROW, ModelData, codes
 
 DIM_COVARIATE = "covariate"

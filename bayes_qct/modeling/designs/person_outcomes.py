@@ -20,8 +20,7 @@ import pandas as pd
 
 from bayes_qct.constants import RETENTION_DAYS
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.frequentist.logistic import is_site_two, logistic_frame, table1_model
-from bayes_qct.labels import ALL, QCT, VOLUNTARY
+from bayes_qct.labels import ALL, QCT, VOLUNTARY, is_site_two
 from bayes_qct.modeling.designs.base import Companion
 from bayes_qct.modeling.designs.person import PersonDesign
 from bayes_qct.modeling.designs.person_data import (
@@ -72,6 +71,8 @@ def _as_float(values: pd.Series) -> pd.Series:
 
 def _table1_refit(cohort: Cohort) -> tuple[Any, str]:
     """Table 1's model refitted by statsmodels on the respondents (as ``check`` does)."""
+    from bayes_qct.frequentist.logistic import logistic_frame, table1_model  # statsmodels: 2 s
+
     return table1_model(logistic_frame(cohort))
 
 
