@@ -85,6 +85,7 @@ def fit(
     force: bool = False,
     prior_only: bool = False,
     progress: bool = True,
+    participant_draws: bool | None = None,
 ) -> FitResult:
     """Fit ``spec`` to ``cohort`` and write its fit folder, or reuse what exists.
 
@@ -108,6 +109,11 @@ def fit(
         Draw from the prior predictive only and write the check into ``<folder>/prior/``.
     progress
         Show the sampler's progress bar (on stderr).
+    participant_draws
+        Keep every draw of the participant intercepts, pointwise log-likelihoods and
+        replicates in posterior.nc (``None``: for cohorts of at most 2,000 participants;
+        above, posterior.nc holds the population parameters, site effects and estimands,
+        and summary.csv still summarises every intercept).
 
     Returns
     -------
@@ -140,6 +146,7 @@ def fit(
         force=force,
         root=Path(root) / spec.outcome,
         progress=progress,
+        participant_draws=participant_draws,
     )
 
 

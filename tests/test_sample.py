@@ -83,7 +83,7 @@ def test_numpy_log_likelihood_and_replicates_match_the_model(overrides):
 @pytest.mark.parametrize("sampler", ["numpyro", "pymc", "nutpie"])
 def test_same_seed_same_draws(sampler):
     from bayes_qct.modeling.build import build_model
-    from bayes_qct.modeling.sample import sample_model
+    from bayes_qct.modeling.sample import sample_model, sampled_on
 
     cohort, _ = small_cohort(n=16)
     spec = load_spec("offending")
@@ -92,6 +92,8 @@ def test_same_seed_same_draws(sampler):
     first, times = sample_model(model, settings, progress=False)
     second, _ = sample_model(model, settings, progress=False)
     assert first["posterior"].sizes["chain"] == 2 and first["posterior"].sizes["draw"] == 30
+    device = sampled_on(first)
+    assert device["platform"] == "cpu" and device["n_devices"] >= 1 and device["device_kind"]
     for name in ("b0", "sigma_participant", "v_participant"):
         np.testing.assert_array_equal(first["posterior"][name], second["posterior"][name])
     other, _ = sample_model(

@@ -232,3 +232,24 @@ def test_prior_sensitivity_table_flags_unreliable_power_scaling(tmp_path, cohort
     )
     assert "b0" in set(psense["variable"]) and (result.folder / "psense.csv").is_file()
     assert psense["k_threshold"].iloc[0] == pytest.approx(min(1 - 1 / np.log10(200), 0.7))
+
+
+def test_a_base_fit_without_participant_draws_is_refused(tmp_path, cohort, monkeypatch) -> None:
+    """A sweep predicts from every intercept draw; a large cohort's default fit has none."""
+    from bayes_qct.fitting.pipeline import run_fit
+    from bayes_qct.modeling.spec import load_spec
+
+    folder = tmp_path / "mar"
+    sampler = FakeSampler(cohort)
+    spec = load_spec("offending")
+    run_fit(cohort, spec, folder=folder, sampler=sampler, force=False, participant_draws=False)
+    plan = sw.plan_sweep("offending", "pattern-mixture", {"delta": "0,1"}, base_fit=str(folder))
+    with pytest.raises(BadInputError, match="participant-draws"):
+        sw.run_sweep(cohort, plan, sampler=sampler, root=tmp_path, prior_sensitivity=False)
+    # without --fit the sweep fits its base with the draws, whatever the cohort's size
+    monkeypatch.setattr("bayes_qct.fitting.pipeline.PARTICIPANT_DRAWS_MAX", 0)
+    other = tmp_path / "other"
+    result = sw.run_sweep(
+        cohort, _plan(delta="0,1"), sampler=sampler, root=other, prior_sensitivity=False
+    )
+    assert set(result.table["method"]) == {"postprocess"}

@@ -1,14 +1,97 @@
-"""The ``bayes-qct`` command line: a thin typer layer over the library."""
+"""The ``bayes-qct`` command line: a thin typer layer over the library.
+
+Each command lives in its own module (``bayes_qct.cli.fit``, ``.data`` ...), imported only
+when that command runs: ``bayes-qct data validate`` never loads the samplers, ``fit``
+never loads the audit. The root ``--help`` reads each command's one-line help from its
+module's source (:func:`command_help`) instead of importing it.
+"""
 
 from __future__ import annotations
 
-import typer
+import ast
+import importlib
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-from bayes_qct.cli import audit, check, compare, data, fit, report, sensitivity, simulate
+import click
+import typer
+from typer.core import TyperGroup
+
 from bayes_qct.constants import TOOLKIT_VERSION as __version__
+
+COMMANDS: dict[str, str] = {
+    "fit": "fit",
+    "compare": "compare",
+    "check": "check",
+    "audit": "audit",
+    "sensitivity": "sensitivity",
+    "report": "report",
+    "simulate": "simulate",
+    "data": "data",
+}
+"""Command name -> module of ``bayes_qct.cli`` defining its ``app`` (listed in this order)."""
+
+
+@cache
+def command_help(name: str) -> str:
+    """Return the ``help`` text given to ``typer.Typer`` in a command's module, unimported.
+
+    Falls back to importing the module when the help is not a literal string.
+    """
+    source = Path(__file__).with_name(f"{COMMANDS[name]}.py").read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "Typer"
+        ):
+            for keyword in node.keywords:
+                if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
+                    return str(keyword.value.value)
+    return command_app(name).info.help or ""
+
+
+def command_app(name: str) -> typer.Typer:
+    """Import a command's module and return its typer app."""
+    return importlib.import_module(f"bayes_qct.cli.{COMMANDS[name]}").app
+
+
+class LazyCommands(TyperGroup):
+    """The root group: a command's module is imported when that command is resolved.
+
+    While the root help is being formatted, commands resolve to stand-ins carrying only
+    their one-line help, so ``bayes-qct --help`` imports no command module.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the command names in their fixed order."""
+        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return the command, importing its module unless only its help is needed."""
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:
+            return click.Command(cmd_name, help=command_help(cmd_name))
+        command = typer.main.get_group(command_app(cmd_name))
+        command.name = cmd_name
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: Any) -> None:
+        """Format the root help with stand-in commands (no command module imported)."""
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="bayes-qct",
+    cls=LazyCommands,
     help=(
         "Bayesian reanalysis of the QCT drug-treatment cohort: hierarchical models of "
         "offending and drug-use days with explicit dropout models, the paper's own "
@@ -18,14 +101,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-app.add_typer(fit.app, name="fit")
-app.add_typer(compare.app, name="compare")
-app.add_typer(check.app, name="check")
-app.add_typer(audit.app, name="audit")
-app.add_typer(sensitivity.app, name="sensitivity")
-app.add_typer(report.app, name="report")
-app.add_typer(simulate.app, name="simulate")
-app.add_typer(data.app, name="data")
 
 
 def _version(value: bool) -> None:

@@ -182,6 +182,12 @@ def fit(
     prior_only: bool = typer.Option(
         False, "--prior-only", help="Prior predictive check only (written to <folder>/prior/)."
     ),
+    participant_draws: bool | None = typer.Option(
+        None,
+        "--participant-draws/--no-participant-draws",
+        help="Write every draw of the participant intercepts, pointwise log-likelihoods and "
+        "replicates to posterior.nc (default: for cohorts of at most 2,000 participants).",
+    ),
     quiet: bool = typer.Option(
         False, "--quiet", help="No progress bar or stage messages (both go to stderr)."
     ),
@@ -225,16 +231,26 @@ def fit(
     cohort = load_cohort(data, mapping=mapping)
     for warning in cohort.warnings:
         print_warning(warning)
-    result = run_fit(cohort, spec, out=out, force=force, prior_only=prior_only, progress=not quiet)
+    result = run_fit(
+        cohort,
+        spec,
+        out=out,
+        force=force,
+        prior_only=prior_only,
+        progress=not quiet,
+        participant_draws=participant_draws,
+    )
     if prior_only:
         _print_prior(result)
         return
+    from functools import partial
+
     from bayes_qct.fitting.companions import fit_companions
 
     companions = fit_companions(
         cohort,
         spec,
-        fit=run_fit,
+        fit=partial(run_fit, participant_draws=participant_draws),
         overrides=overrides,
         model=model,
         out=out,

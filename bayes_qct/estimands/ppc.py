@@ -40,6 +40,75 @@ STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 """Default statistics (a design gives its own: the day counts add the share of 30s)."""
 
 
+def cells(legal_status: np.ndarray, wave: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """Return the (group, wave, row mask) cells of the checks, empty cells left out."""
+    legal_status = np.asarray(legal_status).astype(str)
+    wave = np.asarray(wave).astype(str)
+    out = []
+    for group in GROUPS:
+        in_group = np.ones(len(wave), bool) if group == ALL else legal_status == group
+        for w in sorted(set(wave.tolist())):
+            mask = in_group & (wave == w)
+            if mask.any():
+                out.append((group, w, mask))
+    return out
+
+
+def statistic_draws(
+    replicated: np.ndarray,
+    cell_masks: list[tuple[str, str, np.ndarray]],
+    statistics: dict[str, Callable[[np.ndarray], np.ndarray]],
+) -> dict[tuple[str, str, str], np.ndarray]:
+    """Each statistic of the replicated counts per cell and draw (draws on axis 0).
+
+    Blocks of draws can be computed separately and concatenated: a check never needs
+    every replicate at once.
+    """
+    replicated = np.asarray(replicated, float)
+    return {
+        (name, group, w): np.asarray(fn(replicated[:, mask]))
+        for name, fn in statistics.items()
+        for group, w, mask in cell_masks
+    }
+
+
+def checks_table(
+    draws: dict[tuple[str, str, str], np.ndarray],
+    observed: np.ndarray,
+    cell_masks: list[tuple[str, str, np.ndarray]],
+    statistics: dict[str, Callable[[np.ndarray], np.ndarray]],
+    *,
+    check: str = "posterior_predictive",
+    ci_prob: float = CI_PROB,
+) -> pd.DataFrame:
+    """Summarise :func:`statistic_draws` against the observed statistics (:data:`PPC_COLUMNS`)."""
+    observed = np.asarray(observed, float)
+    tail = (1.0 - ci_prob) / 2.0
+    rows = []
+    for name, fn in statistics.items():
+        for group, w, mask in cell_masks:
+            obs_stat = float(fn(observed[mask]))
+            rep_stat = draws[name, group, w]
+            lower, upper = np.quantile(rep_stat, [tail, 1.0 - tail])
+            rows.append(
+                {
+                    "check": check,
+                    "statistic": name,
+                    "legal_status": group,
+                    "wave": w,
+                    "n": int(mask.sum()),
+                    "observed": obs_stat,
+                    "replicated_mean": float(rep_stat.mean()),
+                    "replicated_lower": float(lower),
+                    "replicated_upper": float(upper),
+                    "ci_kind": CI_KIND,
+                    "ci_prob": ci_prob,
+                    "p_replicated_ge_observed": float((rep_stat >= obs_stat).mean()),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(PPC_COLUMNS))
+
+
 def predictive_checks(
     replicated: np.ndarray,
     observed: np.ndarray,
@@ -74,40 +143,9 @@ def predictive_checks(
         Columns :data:`PPC_COLUMNS`, one row per statistic x group x wave.
     """
     statistics = statistics or STATISTICS
-    replicated = np.asarray(replicated, float)
-    observed = np.asarray(observed, float)
-    legal_status = np.asarray(legal_status).astype(str)
-    wave = np.asarray(wave).astype(str)
-    tail = (1.0 - ci_prob) / 2.0
-    rows = []
-    for name, fn in statistics.items():
-        for group in GROUPS:
-            in_group = np.ones(len(observed), bool) if group == ALL else legal_status == group
-            for w in sorted(set(wave.tolist())):
-                mask = in_group & (wave == w)
-                n = int(mask.sum())
-                if n == 0:
-                    continue
-                obs_stat = float(fn(observed[mask]))
-                rep_stat = fn(replicated[:, mask])
-                lower, upper = np.quantile(rep_stat, [tail, 1.0 - tail])
-                rows.append(
-                    {
-                        "check": check,
-                        "statistic": name,
-                        "legal_status": group,
-                        "wave": w,
-                        "n": n,
-                        "observed": obs_stat,
-                        "replicated_mean": float(rep_stat.mean()),
-                        "replicated_lower": float(lower),
-                        "replicated_upper": float(upper),
-                        "ci_kind": CI_KIND,
-                        "ci_prob": ci_prob,
-                        "p_replicated_ge_observed": float((rep_stat >= obs_stat).mean()),
-                    }
-                )
-    return pd.DataFrame(rows, columns=list(PPC_COLUMNS))
+    masks = cells(legal_status, wave)
+    draws = statistic_draws(replicated, masks, statistics)
+    return checks_table(draws, observed, masks, statistics, check=check, ci_prob=ci_prob)
 
 
 def flag_misfit(table: pd.DataFrame, *, tail: float = 0.025) -> pd.DataFrame:

@@ -92,11 +92,13 @@ def find_posterior(key: FitKey, folders: list[Path]) -> Path | None:
     """Return the first folder whose fit sampled the same posterior as ``key`` (else ``None``).
 
     A fit that itself reused another's draws is a valid source too (its posterior.nc
-    holds the draws).
+    holds the draws); a fit written without its participant draws is not.
     """
     for folder in folders:
         record = read_record(folder)
-        if record is not None and record.key.same_posterior(key):
+        if record is None or record.key.options.get("participant_draws") is False:
+            continue
+        if record.key.same_posterior(key):
             if (folder / POSTERIOR_FILE).is_file():
                 return folder
     return None

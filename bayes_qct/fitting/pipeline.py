@@ -22,6 +22,7 @@ from bayes_qct.estimands import ppc
 from bayes_qct.fitting import fitfolder as ff
 from bayes_qct.fitting import stages
 from bayes_qct.fitting.listing import find_posterior, list_fits
+from bayes_qct.fitting.posterior_file import drop_participant_draws
 from bayes_qct.fitting.record import FitKey, FitRecord
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_OBS
@@ -32,6 +33,13 @@ from bayes_qct.progress import stage
 log = logging.getLogger(__name__)
 
 PRIOR_DRAWS_MAX = 1000
+PARTICIPANT_DRAWS_MAX = 2000
+"""Largest cohort (participants) whose fit keeps per-participant and per-row draws by default.
+
+Above it posterior.nc would hold gigabytes (15,700 people: about 1 GB of intercept
+draws and 3 GB of pointwise log-likelihoods and replicates), so only the population
+parameters, site effects and estimands are written unless the user asks
+(``participant_draws=True``); summary.csv still lists every intercept."""
 REUSED_GROUPS = (
     "posterior",
     "sample_stats",
@@ -48,6 +56,12 @@ def _versions() -> dict[str, Any]:
     from bayes_qct.modeling.sample import sampler_versions
 
     return sampler_versions()
+
+
+def _sampled_on(idata: Any) -> dict[str, Any] | None:
+    from bayes_qct.modeling.sample import sampled_on
+
+    return sampled_on(idata)
 
 
 def _reusable_posterior(folder: Path, key: FitKey, root: Path | None) -> Path | None:
@@ -80,15 +94,20 @@ def run_fit(
     force: bool,
     root: Path | None = None,
     progress: bool = True,
+    participant_draws: bool | None = None,
 ) -> ff.FitResult:
     """Fit (or reuse) ``spec`` on ``cohort`` into ``folder``; see :func:`bayes_qct.api.fit`.
 
     ``root``: where to look for a fit with the same posterior (``posterior/<outcome>``).
+    ``participant_draws``: keep per-participant and per-row draws in posterior.nc
+    (``None``: when the cohort has at most :data:`PARTICIPANT_DRAWS_MAX` participants).
     """
     from bayes_qct.estimands.diagnostics import Diagnostics
 
     start = time.perf_counter()
-    key = FitKey.of(cohort, spec)
+    if participant_draws is None:
+        participant_draws = cohort.n_participants <= PARTICIPANT_DRAWS_MAX
+    key = FitKey.of(cohort, spec, options=draw_options(participant_draws))
     action = ff.decide(folder, key, spec, force=force)
     if action == "reuse":
         log.info("reusing the unchanged fit in %s", folder)
@@ -107,15 +126,20 @@ def run_fit(
         record.wall_times["load_posterior_s"] = time.perf_counter() - t0
     else:
         stage("building and compiling %s (%s, %s)", spec.outcome, spec.likelihood, spec.missingness)
-        idata, times = stages.sample_posterior(cohort, spec, sampler, progress=progress)
+        idata, times = stages.sample_posterior(
+            cohort, spec, sampler, progress=progress, row_draws=participant_draws
+        )
         stage("diagnostics (r_hat, ESS, E-BFMI)")
         record.wall_times.update(times)
         t0 = time.perf_counter()
         summary, diagnostics = stages.summarise_posterior(idata, spec)
         record.wall_times["summary_s"] = time.perf_counter() - t0
+    record.sampler["device"] = _sampled_on(idata)
     stage("estimands and predictive checks")
     processed = stages.postprocess(idata, cohort, spec)
     record.wall_times.update(processed.wall_times)
+    if not participant_draws:
+        drop_participant_draws(idata)
     stages.attach_estimands(idata, processed.estimands)
     record.set_diagnostics(diagnostics)
     idata.attrs["bayes_qct"] = ff.to_json(
@@ -146,6 +170,16 @@ def run_fit(
         formula=spec.formula(),
         _idata=idata,
     )
+
+
+def draw_options(participant_draws: bool) -> dict[str, Any]:
+    """Key options of a fit: ``participant_draws: False`` when they are left out.
+
+    A fit keeping them (the default for study-sized cohorts) has no option, so its key is
+    the one fits had before the choice existed; a folder without them never lends its
+    posterior (post-processing needs the intercepts).
+    """
+    return {} if participant_draws else {"participant_draws": False}
 
 
 def _prior_result(
@@ -198,4 +232,4 @@ def run_prior_check(cohort: Cohort, spec: ModelSpec, *, folder: Path, force: boo
     return _prior_result(target, record, table, spec, reused=False)
 
 
-__all__ = ["run_fit", "run_prior_check"]
+__all__ = ["PARTICIPANT_DRAWS_MAX", "draw_options", "run_fit", "run_prior_check"]

@@ -27,13 +27,16 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from bayes_qct.constants import DIM_PARTICIPANT
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import prepared_data
 from bayes_qct.modeling.designs import get_design
-from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS
+from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, DIM_ROW
 from bayes_qct.modeling.spec import ModelSpec
 
 INTERNALS_GROUP = "sampler_internals"
+PER_UNIT_DIMS = frozenset({DIM_PARTICIPANT, DIM_OBS, DIM_DROPOUT, DIM_ROW})
+"""Dims whose length grows with the cohort: a variable with one is a per-participant draw."""
 ROW_GROUPS = ("observed_data", "posterior_predictive", "log_likelihood", "constant_data")
 LOGLIK_ATTRS = {
     "y": {"long_name": "pointwise log-likelihood of the observed outcome", "units": "log"},
@@ -65,6 +68,31 @@ def for_reviewers(idata: Any, cohort: Cohort, spec: ModelSpec) -> Any:
     _move_indicator(idata)
     _label_rows(idata, cohort, spec)
     return idata
+
+
+def drop_participant_draws(idata: Any) -> list[str]:
+    """Remove every variable with a participant or row dim; return their names.
+
+    For a fit that keeps no per-participant draws: the posterior and sampler internals
+    keep the population parameters and site effects only (the intercepts stay summarised
+    in summary.csv), and the posterior's attributes say what was left out.
+    """
+    dropped = []
+    for group in ("posterior", INTERNALS_GROUP, "log_likelihood", "posterior_predictive"):
+        if group not in idata.children:
+            continue
+        ds = idata[group].to_dataset()
+        names = [n for n, v in ds.data_vars.items() if PER_UNIT_DIMS & set(v.dims)]
+        dropped += [f"{group}/{n}" for n in names]
+        if len(names) == len(ds.data_vars) and group != "posterior":
+            del idata[group]
+        elif names:
+            idata[group] = xr.DataTree(ds.drop_vars(names), name=group)
+    if dropped:
+        idata["posterior"].attrs["participant_draws"] = (
+            "not written (ask with --participant-draws): " + ", ".join(dropped)
+        )
+    return dropped
 
 
 def _move_indicator(idata: Any) -> None:

@@ -27,7 +27,7 @@ from bayes_qct.fitting.posterior_file import for_reviewers
 from bayes_qct.modeling.build import build_model, prepared_data
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, DIM_ROW
-from bayes_qct.modeling.pointwise import add_predictive_groups
+from bayes_qct.modeling.pointwise import add_predictive_groups, replicate_draws
 from bayes_qct.modeling.predict import predict
 from bayes_qct.modeling.spec import ModelSpec
 
@@ -37,6 +37,8 @@ Sampler = Callable[..., tuple[Any, Any]]
 
 ROW_DIMS = frozenset({DIM_OBS, DIM_ROW, DIM_DROPOUT})
 """Dims of per-observation quantities, left out of the parameter summary."""
+BLOCK_ELEMENTS = 2**23
+"""Draws x rows of one block of per-row predictions (64 MB per float64 array)."""
 
 
 def parameter_names(posterior: Any, spec: ModelSpec) -> list[str]:
@@ -52,18 +54,27 @@ def parameter_names(posterior: Any, spec: ModelSpec) -> list[str]:
 
 
 def sample_posterior(
-    cohort: Cohort, spec: ModelSpec, sampler: Sampler, *, progress: bool = True
+    cohort: Cohort,
+    spec: ModelSpec,
+    sampler: Sampler,
+    *,
+    progress: bool = True,
+    row_draws: bool = True,
 ) -> tuple[Any, dict[str, float]]:
     """Build the model, sample it, add the pointwise log-likelihood and replicates.
 
     The DataTree is then arranged for the file a reviewer opens
-    (:func:`bayes_qct.fitting.posterior_file.for_reviewers`).
+    (:func:`bayes_qct.fitting.posterior_file.for_reviewers`). ``row_draws=False`` leaves
+    out the per-row groups (log-likelihood, replicates): draws x rows numbers each.
     """
     t0 = time.perf_counter()
     model = build_model(cohort, spec)
     build_s = time.perf_counter() - t0
     idata, times = sampler(model, spec.sampler, progress=progress)
-    predictive_s = add_predictive_groups(idata, cohort, spec, seed=spec.sampler.seed)
+    del model
+    predictive_s = (
+        add_predictive_groups(idata, cohort, spec, seed=spec.sampler.seed) if row_draws else 0.0
+    )
     for_reviewers(idata, cohort, spec)
     return idata, {
         "build_s": build_s,
@@ -90,36 +101,65 @@ class Postprocessed:
     wall_times: dict[str, float] = field(default_factory=dict)
 
 
+def draw_blocks(posterior: Any, n_rows: int) -> list[slice]:
+    """Blocks of the ``draw`` dim holding at most :data:`BLOCK_ELEMENTS` draws x rows.
+
+    Per-row predictions are draws x rows numbers each; computed a block at a time and
+    reduced to their estimands, post-processing needs memory for one block only (the
+    bundled cohort is one block).
+    """
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    step = max(BLOCK_ELEMENTS // max(n_chain * n_rows, 1), 1)
+    return [slice(first, first + step) for first in range(0, n_draw, step)]
+
+
 def estimands_of(posterior: Any, cohort: Cohort, spec: ModelSpec) -> Any:
     """Every estimand per draw (the design's), with g-computation under covariates."""
+    import xarray as xr
+
     design = get_design(spec.design)
     rng = np.random.default_rng([spec.sampler.seed, 3])
-    predictions = predict(posterior, cohort, spec, rng=rng)
-    standardised = None
-    if spec.covariates or design.standardise:  # g-computation over the whole cohort
-        standardised = {
-            status: predict(posterior, cohort, spec, rng=rng, legal_status=status)
-            for status in LEGAL_STATUSES
-        }
-    return design.estimand_draws(predictions, cohort, standardised=standardised)
+    parts = []
+    for block in draw_blocks(posterior, len(cohort.data)):
+        draws = posterior.isel(draw=block)
+        predictions = predict(draws, cohort, spec, rng=rng, pmf=False)
+        standardised = None
+        if spec.covariates or design.standardise:  # g-computation over the whole cohort
+            standardised = {
+                status: predict(draws, cohort, spec, rng=rng, legal_status=status, pmf=False)
+                for status in LEGAL_STATUSES
+            }
+        parts.append(design.estimand_draws(predictions, cohort, standardised=standardised))
+    if len(parts) == 1:
+        return parts[0]
+    return xr.concat(parts, dim="draw", data_vars="minimal", coords="minimal")
 
 
 def predictive_table(idata: Any, cohort: Cohort, spec: ModelSpec) -> pd.DataFrame:
-    """Posterior predictive checks of ``y`` by legal status x wave."""
-    if "posterior_predictive" not in idata.children:
-        return pd.DataFrame(columns=list(ppc.PPC_COLUMNS))
+    """Posterior predictive checks of ``y`` by legal status x wave.
+
+    From the stored replicates, or, when the fit keeps no per-row draws, from
+    replicates drawn a block of draws at a time (the same seed and draws).
+    """
     design = get_design(spec.design)
     _, data = prepared_data(cohort, spec)
-    observed = idata["observed_data"]["y"] if "observed_data" in idata.children else None
     rows = data.obs_rows
-    replicated = idata["posterior_predictive"]["y"].transpose(..., DIM_OBS).to_numpy()
-    return ppc.predictive_checks(
-        replicated.reshape(-1, replicated.shape[-1]),
-        data.y[rows] if observed is None else observed.to_numpy(),
-        data.row_labels["legal_status"][rows],
-        data.row_labels["wave"][rows],
-        statistics=design.check_statistics(),
-    )
+    masks = ppc.cells(data.row_labels["legal_status"][rows], data.row_labels["wave"][rows])
+    statistics = design.check_statistics()
+    if "posterior_predictive" in idata.children:
+        replicated = idata["posterior_predictive"]["y"].transpose(..., DIM_OBS).to_numpy()
+        draws = ppc.statistic_draws(replicated.reshape(-1, rows.size), masks, statistics)
+    else:
+        posterior = idata["posterior"].to_dataset()
+        rng = np.random.default_rng([spec.sampler.seed, 1])
+        parts = [
+            ppc.statistic_draws(
+                replicate_draws(posterior.isel(draw=block), data, spec, rng), masks, statistics
+            )
+            for block in draw_blocks(posterior, rows.size)
+        ]
+        draws = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return ppc.checks_table(draws, data.y[rows], masks, statistics)
 
 
 def postprocess(idata: Any, cohort: Cohort, spec: ModelSpec) -> Postprocessed:

@@ -119,6 +119,15 @@ def shift_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
                     expected="the fit's own data (--data, --mapping as for the fit)",
                 )
             )
+        if fit.record.key.options.get("participant_draws") is False:
+            raise BadInputError(
+                Problem(
+                    "command line",
+                    f"--fit {str(folder)!r} kept no per-participant draws, which a sweep needs",
+                    column="--fit",
+                    expected="a fit made with --participant-draws",
+                )
+            )
         ctx.report(f"base posterior: {folder}")
     else:
         folder = default_folder(plan.outcome, base_spec.model_label(), root=ctx.root)
@@ -131,6 +140,7 @@ def shift_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
             force=False,
             root=ctx.root / plan.outcome,
             progress=False,
+            participant_draws=True,  # the sweep predicts from every intercept draw
         )
     fit_s = time.perf_counter() - t0
     diagnostics = fit.diagnostics

@@ -15,6 +15,7 @@ cohort of the same grid (:class:`bayes_qct.modeling.compiled.CompiledModel`).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from bayes_qct.errors import BadInputError, Problem
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, VARIABLE_INPUTS, ModelData
 from bayes_qct.modeling.dropout import DropoutInputs, log_choose_table, missing_groups
+from bayes_qct.modeling.fingerprint import model_fingerprint_of
 from bayes_qct.modeling.likelihoods import Family, get_family
 from bayes_qct.modeling.missingness import POSTERIOR, Mechanism, get_mechanism
 from bayes_qct.modeling.ops import PT
@@ -35,6 +37,19 @@ from bayes_qct.modeling.spec import ModelSpec
 if TYPE_CHECKING:
     from bayes_qct.data.cohort import Cohort
     from bayes_qct.modeling.designs.base import Design
+
+
+_FINGERPRINTS: weakref.WeakKeyDictionary[pm.Model, str] = weakref.WeakKeyDictionary()
+"""Models made by :func:`build_model` -> what they are a function of."""
+
+
+def model_fingerprint(model: pm.Model) -> str | None:
+    """Return the fingerprint of a model :func:`build_model` made (``None`` for any other).
+
+    Two models with one fingerprint have the same graph, so their compiled code can be
+    shared across processes (:mod:`bayes_qct.modeling.nutpie_cache`).
+    """
+    return _FINGERPRINTS.get(model)
 
 
 def model_data(cohort: Cohort, spec: ModelSpec) -> ModelData:
@@ -257,6 +272,7 @@ def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -
                 cohort.source, f"no observed {spec.outcome} outcome to fit", column=spec.outcome
             )
         )
+    fingerprint = model_fingerprint_of(spec, data, data_inputs=data_inputs)
     priors = spec.priors
     coords = data.coords
     if data_inputs:  # the observed rows differ between cohorts: no coords for them
@@ -278,6 +294,7 @@ def build_model(cohort: Cohort, spec: ModelSpec, *, data_inputs: bool = False) -
         _outcome_term(family, data, eta, params, inputs)
         if mechanism.models_dropout:
             _dropout_term(design, mechanism, spec, data, values, eta, params, inputs)
+    _FINGERPRINTS[model] = fingerprint
     return model
 
 
@@ -286,6 +303,7 @@ __all__ = [
     "build_model",
     "draw_counts",
     "model_data",
+    "model_fingerprint",
     "model_inputs",
     "prepared_data",
 ]

@@ -28,6 +28,9 @@ from scipy import special
 from bayes_qct.modeling.ops import NP, Ops, log_sigmoid
 from bayes_qct.modeling.priors import PriorTable
 
+PMF_ELEMENTS = 2**23
+"""Entries of one block of pmfs drawn from at once (64 MB of float64)."""
+
 
 def _lchoose(ops: Ops, n: Any, k: Any) -> Any:
     return ops.gammaln(n + 1.0) - ops.gammaln(k + 1.0) - ops.gammaln(n - k + 1.0)
@@ -184,6 +187,42 @@ def _mean_hurdle(eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray, *, n: Any
     return (1.0 - _sigmoid(zeta)) * _sigmoid(eta) / (1.0 - _bb_p0(n, eta, kappa))
 
 
+# ------------------------------------------------------------ direct draws (numpy)
+# One count per entry of ``eta`` (draws x rows), straight from the generative story:
+# O(draws x rows), where drawing through the pmf costs O(draws x rows x (k_max + 1)).
+
+
+def _trials(n: Any, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(n, dtype=np.float64), shape).astype(np.int64)
+
+
+def _draw_binomial(rng: np.random.Generator, n: Any, eta: np.ndarray) -> np.ndarray:
+    return rng.binomial(_trials(n, eta.shape), _sigmoid(eta)).astype(np.float64)
+
+
+def _draw_zib(rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
+    structural = rng.random(eta.shape) < _sigmoid(zeta)
+    counts = rng.binomial(_trials(n, eta.shape), _sigmoid(eta))
+    return np.where(structural, 0, counts).astype(np.float64)
+
+
+def _beta_p(rng: np.random.Generator, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    mu = _sigmoid(eta)
+    return rng.beta(mu * kappa, (1.0 - mu) * kappa)
+
+
+def _draw_bb(rng: np.random.Generator, n: Any, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    return rng.binomial(_trials(n, eta.shape), _beta_p(rng, eta, kappa)).astype(np.float64)
+
+
+def _draw_zibb(
+    rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray
+) -> np.ndarray:
+    structural = rng.random(eta.shape) < _sigmoid(zeta)
+    counts = rng.binomial(_trials(n, eta.shape), _beta_p(rng, eta, kappa))
+    return np.where(structural, 0, counts).astype(np.float64)
+
+
 # ------------------------------------------------------------------- default priors
 
 ZERO_PRIORS: PriorTable = {
@@ -224,6 +263,9 @@ class Family:
         ``row_params`` are ``zeta`` (zero part, if any) then ``kappa`` (if any).
     mean
         NumPy ``mean(eta, *row_params, n=...)`` -> E[y / n].
+    draw
+        NumPy ``draw(rng, n, eta, *row_params)`` -> one count per entry of ``eta``, from
+        the family's generative form; ``None``: :meth:`sample` draws through the pmf.
     """
 
     name: str
@@ -232,6 +274,7 @@ class Family:
     zero_priors: PriorTable | None
     logp: Callable[..., Any]
     mean: Callable[..., np.ndarray]
+    draw: Callable[..., np.ndarray] | None = None
 
     @property
     def has_zero_part(self) -> bool:
@@ -267,6 +310,32 @@ class Family:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.exp(self.logp(NP, k, n, *expand))
 
+    def sample(
+        self,
+        rng: np.random.Generator,
+        n: Any,
+        eta: np.ndarray,
+        *row_params: np.ndarray,
+        k_max: int,
+    ) -> np.ndarray:
+        """Draw one count per entry of ``eta`` (draws x rows), as float64.
+
+        The family's :attr:`draw` where it has one, else inverse-CDF draws from the pmf
+        over 0..k_max, a block of draws at a time (the pmf is draws x rows x k_max + 1).
+        """
+        if self.draw is not None:
+            return self.draw(rng, n, eta, *row_params)
+        out = np.empty(eta.shape)
+        per_draw = max(int(np.prod(eta.shape[1:])) * (k_max + 1), 1)
+        block = max(PMF_ELEMENTS // per_draw, 1)
+        for first in range(0, eta.shape[0], block):
+            part = slice(first, first + block)
+            pmf = self.pmf(n, eta[part], *(p[part] for p in row_params), k_max=k_max)
+            cdf = np.cumsum(pmf, axis=-1)
+            u = rng.random((*cdf.shape[:-1], 1)) * cdf[..., -1:]
+            out[part] = np.minimum((cdf < u).sum(axis=-1), k_max)
+        return out
+
     def prob_any(self, n: Any, eta: np.ndarray, *row_params: np.ndarray) -> np.ndarray:
         """P(y > 0) with ``n`` trials."""
         with np.errstate(divide="ignore"):
@@ -274,12 +343,18 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "binomial": Family("binomial", {}, {}, None, binomial_logp, _mean_plain),
+    "binomial": Family("binomial", {}, {}, None, binomial_logp, _mean_plain, _draw_binomial),
     "beta-binomial": Family(
-        "beta-binomial", {"kappa": None}, KAPPA_PRIORS, None, beta_binomial_logp, _mean_plain
+        "beta-binomial",
+        {"kappa": None},
+        KAPPA_PRIORS,
+        None,
+        beta_binomial_logp,
+        _mean_plain,
+        _draw_bb,
     ),
     "zero-inflated-binomial": Family(
-        "zero-inflated-binomial", {}, {}, ZERO_PRIORS, zib_logp, _mean_zi
+        "zero-inflated-binomial", {}, {}, ZERO_PRIORS, zib_logp, _mean_zi, _draw_zib
     ),
     "zero-inflated-beta-binomial": Family(
         "zero-inflated-beta-binomial",
@@ -288,6 +363,7 @@ FAMILIES: dict[str, Family] = {
         ZERO_PRIORS,
         zibb_logp,
         _mean_zi,
+        _draw_zibb,
     ),
     "hurdle-beta-binomial": Family(
         "hurdle-beta-binomial",

@@ -17,17 +17,15 @@ import numpy as np
 import xarray as xr
 
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.modeling.build import prepared_data, sample_from_pmf
+from bayes_qct.modeling.build import prepared_data
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, SAMPLE_DIMS, ModelData
 from bayes_qct.modeling.dropout import DropoutInputs, missing_groups
-from bayes_qct.modeling.likelihoods import get_family
+from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, get_family
 from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.ops import NP
 from bayes_qct.modeling.predict import parameter_values
 from bayes_qct.modeling.spec import ModelSpec
-
-_CHUNK = 256  # draws per block (bounds the memory of the k grids and pmfs)
 
 
 def _as_dataset(posterior: Any) -> xr.Dataset:
@@ -71,8 +69,9 @@ def dropout_loglik_draws(
         missing_groups(design.dropout_keys(data, missing)) if missing.size else ([], [])
     )
     out = np.empty((n_samples, rows.size))
-    for start in range(0, n_samples, _CHUNK):
-        block = {k: v[start : start + _CHUNK] for k, v in values.items()}
+    step = max(PMF_ELEMENTS // max(rows.size * (data.k_max + 1), 1), 1)  # bounds the k grids
+    for start in range(0, n_samples, step):
+        block = {k: v[start : start + step] for k, v in values.items()}
         eta, row_params = design.outcome_predictors(NP, block, data, family)
         inputs = DropoutInputs(
             family=family,
@@ -90,8 +89,8 @@ def dropout_loglik_draws(
         )
         with np.errstate(divide="ignore", over="ignore"):
             seen_ll, missing_ll = mechanism.dropout_loglik(NP, inputs)
-        out[start : start + _CHUNK, observed] = seen_ll
-        out[start : start + _CHUNK, ~observed] = missing_ll
+        out[start : start + step, observed] = seen_ll
+        out[start : start + step, ~observed] = missing_ll
     return out
 
 
@@ -107,14 +106,22 @@ def _outcome_draws(
     eta_obs, params_obs = eta[:, obs], tuple(p[:, obs] for p in params)
     loglik = family.logp(NP, data.y[obs], data.trials[obs], eta_obs, *params_obs)
     rng = np.random.default_rng([seed, 1])
-    replicated = np.empty(eta_obs.shape)
-    for first in range(0, eta_obs.shape[0], _CHUNK):
-        block = slice(first, first + _CHUNK)
-        pmf = family.pmf(
-            data.trials[obs], eta_obs[block], *(p[block] for p in params_obs), k_max=data.k_max
-        )
-        replicated[block] = sample_from_pmf(pmf, rng)
+    replicated = family.sample(rng, data.trials[obs], eta_obs, *params_obs, k_max=data.k_max)
     return loglik, replicated
+
+
+def replicate_draws(
+    posterior: Any, data: ModelData, spec: ModelSpec, rng: np.random.Generator
+) -> np.ndarray:
+    """One replicate of ``y`` per draw (chains stacked) on the observed rows."""
+    design = get_design(spec.design)
+    family = get_family(spec.likelihood)
+    values = parameter_values(_as_dataset(posterior), data, spec)
+    eta, params = design.outcome_predictors(NP, values, data, family)
+    obs = data.obs_rows
+    return family.sample(
+        rng, data.trials[obs], eta[:, obs], *(p[:, obs] for p in params), k_max=data.k_max
+    )
 
 
 def add_predictive_groups(idata: Any, cohort: Cohort, spec: ModelSpec, *, seed: int) -> float:

@@ -16,14 +16,13 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import prepared_data, sample_from_pmf
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_ROW, SAMPLE_DIMS, Design, ModelData, stacked_draws
-from bayes_qct.modeling.likelihoods import Family, get_family
+from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, Family, get_family
 from bayes_qct.modeling.missingness import Mechanism, get_mechanism
 from bayes_qct.modeling.ops import NP
 from bayes_qct.modeling.spec import ModelSpec
 
 DIM_MISSING = "missing_row"
 DIM_K = "k"
-_CHUNK = 256  # draws per block when building pmfs of missing rows (bounds memory)
 
 
 def parameter_values(posterior: xr.Dataset, data: ModelData, spec: ModelSpec) -> dict[str, Any]:
@@ -128,13 +127,25 @@ class Predictor:
     def predict(
         self, *, rng: np.random.Generator, params: Any = None, imputed_pmf: bool = True
     ) -> xr.Dataset:
-        """Return the predictions (see :func:`predict`), at ``params`` if given."""
+        """Return the predictions (see :func:`predict`), at ``params`` if given.
+
+        Without ``imputed_pmf``, a missing count the mechanism does not reweight is drawn
+        directly from the family rather than through its pmf (see :func:`predict`).
+        """
         data, family = self.data, self.family
         shift = self._shift(self.spec.mechanism_params if params is None else params)
         eta = self.eta if shift is None else self.eta + shift
         expected, prob_any = self._rates(shift)
         completed, pmf_mean = _complete(
-            self.design, family, self.mechanism, self.values, data, eta, self.row_params, rng
+            self.design,
+            family,
+            self.mechanism,
+            self.values,
+            data,
+            eta,
+            self.row_params,
+            rng,
+            pmf=imputed_pmf,
         )
         n_chain, n_draw = self.sizes
 
@@ -152,7 +163,7 @@ class Predictor:
             "completed": shaped(completed),
         }
         coords = {**row_coords, **self.sample_coords}
-        if imputed_pmf:
+        if imputed_pmf and pmf_mean is not None:
             variables["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
             coords |= {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
         return xr.Dataset(
@@ -169,6 +180,7 @@ def predict(
     *,
     rng: np.random.Generator,
     legal_status: str | None = None,
+    pmf: bool = True,
 ) -> xr.Dataset:
     """Predictions for every cohort row from posterior draws.
 
@@ -186,6 +198,9 @@ def predict(
         ``None``: each participant's own status. ``"QCT"``/``"voluntary"``: every row as
         if of that status (site, covariates and own intercept kept), for standardised
         (g-computation) contrasts.
+    pmf
+        Also return ``imputed_pmf``. Without it, a missing count the mechanism does not
+        reweight is drawn directly from the family (draws x rows work, not x 31).
 
     Returns
     -------
@@ -194,11 +209,12 @@ def predict(
         pattern-mixture the shift applies to missed dropout rows), ``prob_any``
         (P(y > 0) at the reference trials), ``completed`` (observed count, or one
         posterior-predictive draw of a missing count under the mechanism, with the row's
-        own trials), all dims (chain, draw, row); and ``imputed_pmf`` (missing_row, k):
-        each missing count's posterior predictive pmf. Row coords carry the design's row
-        labels and ``observed``.
+        own trials), all dims (chain, draw, row); and, with ``pmf``, ``imputed_pmf``
+        (missing_row, k): each missing count's posterior predictive pmf. Row coords carry
+        the design's row labels and ``observed``.
     """
-    return Predictor(posterior, cohort, spec, legal_status=legal_status).predict(rng=rng)
+    predictor = Predictor(posterior, cohort, spec, legal_status=legal_status)
+    return predictor.predict(rng=rng, imputed_pmf=pmf)
 
 
 def missing_pmf(
@@ -241,16 +257,31 @@ def _complete(
     eta: np.ndarray,
     params: tuple[np.ndarray, ...],
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    pmf: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Observed counts with each missing one drawn from its posterior predictive.
+
+    Directly from the family when the mechanism does not reweight the missing counts
+    and no pmf is asked for; else through the pmf, in blocks of draws that bound its
+    memory. Returns the counts and the mean pmf of each missing count (or ``None``).
+    """
     n_samples = eta.shape[0]
     completed = np.broadcast_to(data.y, eta.shape).copy()
     rows = data.missing_rows
+    if not pmf and mechanism.missing_log_weight is None and family.draw is not None:
+        if rows.size:
+            completed[:, rows] = family.sample(
+                rng, data.trials[rows], eta[:, rows], *(p[:, rows] for p in params), k_max=0
+            )
+        return completed, None
     pmf_sum = np.zeros((rows.size, data.k_max + 1))
     if rows.size == 0:
         return completed, pmf_sum
-    for start in range(0, n_samples, _CHUNK):
-        block = slice(start, min(start + _CHUNK, n_samples))
-        pmf = missing_pmf(design, family, mechanism, values, data, eta, params, block)
-        pmf_sum += pmf.sum(axis=0)
-        completed[block, rows] = sample_from_pmf(pmf, rng)
+    step = max(PMF_ELEMENTS // (rows.size * (data.k_max + 1)), 1)
+    for start in range(0, n_samples, step):
+        block = slice(start, min(start + step, n_samples))
+        probabilities = missing_pmf(design, family, mechanism, values, data, eta, params, block)
+        pmf_sum += probabilities.sum(axis=0)
+        completed[block, rows] = sample_from_pmf(probabilities, rng)
     return completed, pmf_sum / n_samples

@@ -8,6 +8,7 @@ numpyro's chains run in parallel rather than one after another.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAMPLERS: tuple[str, ...] = ("nutpie", "numpyro", "pymc")
+DEVICE_ATTR = "sampled_on"
+"""DataTree attribute (JSON): platform, device kind and count, how chains ran."""
 _DEVICE_FLAG = "--xla_force_host_platform_device_count"
 
 
@@ -79,6 +82,54 @@ class SampleTimes:
     convert_s: float = 0.0
 
 
+def cpu_name() -> str:
+    """Return the CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def cpu_device(settings: SamplerSettings) -> dict[str, Any]:
+    """Where a CPU sampler (nutpie, PyMC) ran: one chain per core at a time."""
+    return {
+        "platform": "cpu",
+        "device_kind": cpu_name(),
+        "n_devices": _cores(),
+        "chains_in_parallel": min(settings.chains, _cores()),
+    }
+
+
+def jax_device(chains: int) -> dict[str, Any]:
+    """JAX's platform and devices, and how numpyro will run ``chains`` chains on them.
+
+    One chain per device when there are enough devices (``parallel``); on a single
+    accelerator all chains in one vectorised program (``vectorized``); on too few CPU
+    devices one chain after another (``sequential``).
+    """
+    import jax
+
+    devices = jax.local_devices()
+    platform = jax.default_backend()
+    if len(devices) >= chains:
+        method = "parallel"
+    else:
+        method = "sequential" if platform == "cpu" else "vectorized"
+    kind = devices[0].device_kind if devices else "?"
+    return {
+        "platform": platform,
+        "device_kind": cpu_name() if platform == "cpu" else kind,
+        "n_devices": len(devices),
+        "chain_method": method,
+    }
+
+
 def drop_object_stats(idata: DataTree) -> None:
     """Remove sample stats NetCDF cannot store (nutpie's per-draw message strings)."""
     stats = idata["sample_stats"].to_dataset()
@@ -108,13 +159,16 @@ def nutpie_sample(compiled: Any, settings: SamplerSettings, **progress: Any) -> 
 
 def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
     start = time.perf_counter()
-    import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
+    from bayes_qct.modeling.build import model_fingerprint
+    from bayes_qct.modeling.nutpie_cache import compile_nutpie
     from bayes_qct.progress import ChainProgress, stage
 
-    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    compiled, cached = compile_nutpie(model, model_fingerprint(model))
+    log.info("nutpie model %s", "loaded from the compile cache" if cached else "compiled")
     compile_s = time.perf_counter() - start
+    device = {**cpu_device(settings), "compile_cache_hit": cached}
     stage(
         "sampling: nutpie, %d chains x %d warm-up + %d draws",
         settings.chains,
@@ -128,7 +182,7 @@ def _sample_nutpie(model: pm.Model, settings: SamplerSettings, progress: bool) -
         )
     start = time.perf_counter()
     patch_nutpie_idata(idata, model, sampling_s)
-    return idata, compile_s, sampling_s, time.perf_counter() - start
+    return idata, compile_s, sampling_s, time.perf_counter() - start, device
 
 
 def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
@@ -144,7 +198,7 @@ def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) 
     start = time.perf_counter()
     ensure_host_devices(max(settings.chains, _cores()))
     import jax
-    from arviz import from_dict
+    from arviz_base import from_dict
     from pymc.backends.arviz import (
         coords_and_dims_for_inferencedata,
         find_constants,
@@ -162,6 +216,8 @@ def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) 
         logp_fn=logp_fn,
     )
     compile_s = time.perf_counter() - start
+    device = jax_device(settings.chains)
+    log.info("numpyro on %s", device)
     start = time.perf_counter()
     raw, stats, _ = pmjax._sample_numpyro_nuts(
         model=model,
@@ -169,7 +225,7 @@ def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) 
         tune=settings.tune,
         draws=settings.draws,
         chains=settings.chains,
-        chain_method="parallel" if jax.local_device_count() >= settings.chains else "sequential",
+        chain_method=device["chain_method"],
         progressbar=progress,
         random_seed=settings.seed,
         initial_points=initial_points,
@@ -193,7 +249,7 @@ def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) 
     idata["posterior"].attrs.update(
         {"inference_library": "numpyro", "sampling_time": sampling_s, "tuning_steps": settings.tune}
     )
-    return idata, compile_s, sampling_s, time.perf_counter() - start
+    return idata, compile_s, sampling_s, time.perf_counter() - start, device
 
 
 def _sample_pm(model: pm.Model, settings: SamplerSettings, progress: bool) -> tuple:
@@ -215,7 +271,7 @@ def _sample_pm(model: pm.Model, settings: SamplerSettings, progress: bool) -> tu
     )
     wall = time.perf_counter() - start
     sampling_s = float(idata["posterior"].attrs.get("sampling_time", wall))
-    return idata, max(wall - sampling_s, 0.0), sampling_s, 0.0
+    return idata, max(wall - sampling_s, 0.0), sampling_s, 0.0, cpu_device(settings)
 
 
 def sample_model(
@@ -238,13 +294,16 @@ def sample_model(
     tuple of (DataTree, SampleTimes)
         Groups posterior, sample_stats, observed_data and constant_data; see
         :func:`bayes_qct.modeling.pointwise.add_predictive_groups` for the
-        log-likelihood and posterior predictive.
+        log-likelihood and posterior predictive. Where the chains ran (platform, device
+        kind and count, how chains were spread) is in the attributes (:func:`sampled_on`).
     """
     if settings.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {settings.sampler!r}; expected one of {SAMPLERS}")
     log.info("sampling with %s: %s", settings.sampler, settings)
     runner = {"nutpie": _sample_nutpie, "numpyro": _sample_numpyro, "pymc": _sample_pm}
-    idata, compile_s, sampling_s, convert_s = runner[settings.sampler](model, settings, progress)
+    idata, compile_s, sampling_s, convert_s, device = runner[settings.sampler](
+        model, settings, progress
+    )
     drop_object_stats(idata)
     idata.attrs.update(
         {
@@ -252,9 +311,16 @@ def sample_model(
             "seed": settings.seed,
             "compile_seconds": compile_s,
             "sampling_seconds": sampling_s,
+            DEVICE_ATTR: json.dumps(device),
         }
     )
     return idata, SampleTimes(compile_s, sampling_s, convert_s)
+
+
+def sampled_on(idata: Any) -> dict[str, Any] | None:
+    """Return where a DataTree's draws were sampled (:func:`sample_model`'s record), if known."""
+    text = idata.attrs.get(DEVICE_ATTR)
+    return json.loads(text) if isinstance(text, str) else None
 
 
 def sample_prior(model: pm.Model, *, draws: int, seed: int) -> DataTree:
