@@ -2,9 +2,9 @@
 
 Usage (from the repository root)::
 
-    uv run python bench/issue14.py --tree before=/path/to/main --tree after=. --repeat 2
-    uv run python bench/issue14.py --tree after=. --data sim1570.csv --label "N=1570"
-    uv run python bench/issue14.py --tree before=/path/to/main --tree after=. --cold
+    uv run python bench/fit_speed.py --tree before=/path/to/main --tree after=. --repeat 2
+    uv run python bench/fit_speed.py --tree after=. --data sim1570.csv --label "N=1570"
+    uv run python bench/fit_speed.py --tree before=/path/to/main --tree after=. --cold
 
 For each tree it runs that tree's own ``bayes-qct fit offending`` (its virtual
 environment) in a fresh process, ``--force`` so every run samples, after one untimed
