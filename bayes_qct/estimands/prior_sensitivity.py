@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_qct.estimands.importance import psis_weights
 from bayes_qct.modeling.priors import log_density
 
 SAMPLE_DIMS = ("chain", "draw")
@@ -57,10 +58,7 @@ def log_prior_group(posterior: xr.Dataset, priors: Mapping[str, Mapping[str, Any
 
 def _pareto_k(log_weights: xr.DataArray) -> float:
     """Pareto k of PSIS on one set of log importance ratios (dims chain, draw)."""
-    import arviz_stats  # noqa: F401  (registers the ``azstats`` accessor)
-
-    _, khat = log_weights.azstats.psislw(dim=list(SAMPLE_DIMS))
-    return float(khat)
+    return psis_weights(log_weights)[1]
 
 
 def power_scaling_k(log_density_total: xr.DataArray) -> float:

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_qct.data.cohort import Cohort
+from bayes_qct.estimands.importance import psis_weights
 from bayes_qct.estimands.prior_sensitivity import k_threshold
 from bayes_qct.fitting.stages import estimands_of
 from bayes_qct.modeling.designs import get_design
@@ -213,16 +214,11 @@ class PosteriorSweep:
 
     def weights(self, anchor: Anchor, value: float) -> tuple[np.ndarray, float]:
         """Return PSIS weights (normalised, chain-major) for ``value`` from ``anchor``, and k."""
-        import arviz_stats  # noqa: F401  (the azstats accessor)
-
         if anchor.loglik is None:
             anchor.loglik = self._total(anchor, anchor.value)
         log_ratio = self._total(anchor, value) - anchor.loglik
         sizes = (anchor.posterior.sizes["chain"], anchor.posterior.sizes["draw"])
-        da = xr.DataArray(log_ratio.reshape(sizes), dims=SAMPLE_DIMS)
-        log_weights, khat = da.azstats.psislw(dim=list(SAMPLE_DIMS))
-        weights = np.exp(log_weights.transpose(*SAMPLE_DIMS).to_numpy().ravel())
-        return weights / weights.sum(), float(khat)
+        return psis_weights(xr.DataArray(log_ratio.reshape(sizes), dims=SAMPLE_DIMS))
 
     def threshold(self, anchor: Anchor) -> float:
         """ArviZ's Pareto k threshold for the anchor's number of draws."""
