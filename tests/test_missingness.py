@@ -159,3 +159,16 @@ def test_mar_model_has_no_response_term(cohort) -> None:
     assert "r" not in model.named_vars
     assert [v.name for v in model.observed_RVs] == ["y"]
     assert isinstance(model, pm.Model)
+
+
+def test_prob_any_is_one_minus_the_pmf_at_zero_in_every_family() -> None:
+    rng = np.random.default_rng(5)
+    n = np.array([0.0, 1.0, 7.0, 30.0, 30.0, 30.0])
+    eta = np.array([0.3, -2.0, 1.0, -40.0, 40.0, 0.0])
+    for family in FAMILIES.values():
+        extra = [rng.normal(size=6)] if family.has_zero_part else []
+        extra += [np.full(6, 8.0)] if "kappa" in family.param_dims else []
+        pmf = family.pmf(n, eta, *extra, k_max=30)
+        np.testing.assert_allclose(
+            family.prob_any(n, eta, *extra), 1.0 - pmf[:, 0], atol=1e-12, err_msg=family.name
+        )
