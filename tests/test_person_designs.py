@@ -291,6 +291,8 @@ def test_the_rendering_puts_the_paper_beside_the_posterior_in_80_columns(tmp_pat
         assert "0.384" in text and "Against Table 1: QCT vs voluntary OR" in text
     else:  # in treatment beside days retained, each beside the paper's levels
         assert "53%" in text and "117.0" in text and "== days retained" in text
+        # in treatment is known for everyone: its full-data difference is not a probability
+        assert "no outcome missing, so it is the sample's own difference" in " ".join(text.split())
 
 
 def test_strict_exits_3_when_a_companion_fit_fails(tmp_path, cohort):

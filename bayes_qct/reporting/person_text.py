@@ -68,6 +68,11 @@ def _row(contrasts: pd.DataFrame, quantity: str, group: str) -> pd.Series | None
     return None if hit.empty else hit.iloc[0]
 
 
+def _fixed(row: Any) -> bool:
+    """Return True when an estimand has no posterior spread (every value observed)."""
+    return bool(abs(float(row["upper"]) - float(row["lower"])) < 1e-9)
+
+
 def levels_block(result: Any) -> list[str]:
     """Group levels: respondents' observed value, the paper's, the model's, the full data's."""
     table = result.tables.get("observed_vs_model")
@@ -108,14 +113,16 @@ def levels_block(result: Any) -> list[str]:
     direction = [
         f"{name} {_num(r['prob_positive'])}"
         for name, r in (("model", diff), ("full data", whole))
-        if r is not None
+        if r is not None and not _fixed(r)
     ]
+    if whole is not None and _fixed(whole):  # no outcome missing: not a probability
+        direction.append("full data: no outcome missing, so it is the sample's own difference")
     lines = [
         f"{unit.capitalize()} by legal status, mean [{CI_SHORT}]:",
         *block(["group", "observed (n)", "paper", "model: everyone", "full data"], body),
     ]
     if direction:
-        lines.append(f"P(QCT - voluntary > 0): {'; '.join(direction)}.")
+        lines.append(wrap(f"P(QCT - voluntary > 0): {'; '.join(direction)}."))
     return [
         *lines,
         wrap(
