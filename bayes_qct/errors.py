@@ -19,8 +19,13 @@ class Problem:
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}" if isinstance(self.row, int) else str(self.row))
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
+        if self.column is not None:  # a command line has options and arguments, not columns
+            kind = (
+                "column"
+                if self.file != "command line"
+                else ("option" if self.column.startswith("-") else "argument")
+            )
+            where.append(f"{kind} {self.column!r}")
         text = f"{', '.join(where)}: {self.message}"
         if self.expected:
             text += f" (expected {self.expected})"

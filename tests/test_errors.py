@@ -105,3 +105,11 @@ def test_a_wide_file_names_each_wide_column_once(tmp_path):
     assert "and 18 more" in dtto[0]  # 23 people labelled DTTO, each once
     over = [line for line in lines if "31 is not allowed" in line]
     assert len(over) == 1 and "column 'offending_days_t3'" in over[0], message
+
+
+def test_a_command_line_problem_names_an_option_not_a_column() -> None:
+    assert str(Problem("command line", "bad grid", column="--phi")).startswith(
+        "command line, option '--phi'"
+    )
+    assert "argument 'OUTCOME'" in str(Problem("command line", "unknown", column="OUTCOME"))
+    assert "column 'site'" in str(Problem("data.csv", "missing", column="site"))
