@@ -39,6 +39,8 @@ DIM_PARTICIPANT = "participant"
 DIM_SITE = "site"
 DIM_WAVE = "wave"
 DIM_STATUS = "legal_status"
+SAMPLE_DIMS: tuple[str, str] = ("chain", "draw")
+"""The draw dimensions of every posterior (ArviZ's ``sample_dims``)."""
 
 SYNTHETIC_LABEL = (
     "SYNTHETIC reconstructed cohort (calibrated to the paper's published figures; "

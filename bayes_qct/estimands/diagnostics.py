@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_qct.constants import CI_KIND, CI_PROB
+from bayes_qct.constants import CI_KIND, CI_PROB, SAMPLE_DIMS
 
 log = logging.getLogger(__name__)
 
-SAMPLE_DIMS = ("chain", "draw")
 
 R_HAT_MAX = 1.01
 """Largest acceptable rank-normalised split R-hat (Vehtari et al. 2021)."""

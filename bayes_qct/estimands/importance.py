@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayes_qct.modeling.designs.base import SAMPLE_DIMS
+from bayes_qct.constants import SAMPLE_DIMS
 
 
 def psis_weights(log_ratios: xr.DataArray) -> tuple[np.ndarray, float]:

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_qct.constants import SAMPLE_DIMS
 from bayes_qct.estimands.importance import psis_weights
 from bayes_qct.modeling.priors import log_density
 
-SAMPLE_DIMS = ("chain", "draw")
 ALPHAS = (0.99, 1.01)
 PSENSE_COLUMNS = (
     "variable",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_qct.constants import SAMPLE_DIMS
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.estimands.importance import psis_weights
 from bayes_qct.estimands.prior_sensitivity import k_threshold
@@ -31,8 +32,6 @@ from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.pointwise import dropout_loglik_draws
 from bayes_qct.modeling.predict import Predictor
 from bayes_qct.modeling.spec import ModelSpec
-
-SAMPLE_DIMS = ("chain", "draw")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from bayes_qct.constants import SAMPLE_DIMS
 from bayes_qct.modeling.likelihoods import Family
 from bayes_qct.modeling.ops import Ops
 from bayes_qct.modeling.priors import PriorTable
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 DIM_ROW = "row"
 DIM_OBS = "obs"
 DIM_DROPOUT = "dropout_row"
-SAMPLE_DIMS: tuple[str, str] = ("chain", "draw")
 VARIABLE_INPUTS = frozenset({"obs_rows", "dropout_observed_rows", "dropout_missing_rows"})
 """Inputs of a compile-once model whose length may differ between cohorts of one grid."""
 

@@ -31,10 +31,10 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logit
 
-from bayes_qct.constants import CI_KIND, CI_PROB
-from bayes_qct.labels import ALL, DIFFERENCE, GROUPS_AND_DIFFERENCE, NO_DATA, QCT, VOLUNTARY
+from bayes_qct.constants import CI_PROB
+from bayes_qct.labels import ALL, DIFFERENCE, GROUPS_AND_DIFFERENCE, QCT, VOLUNTARY
 from bayes_qct.modeling.designs.person_data import PersonOutcome
-from bayes_qct.modeling.designs.person_wave_estimands import CONTRAST_COLUMNS
+from bayes_qct.modeling.designs.person_wave_estimands import CONTRAST_COLUMNS, contrast_row
 from bayes_qct.summaries import summarise, summarise_ratio
 
 DIM_GROUP = "legal_status"
@@ -200,20 +200,17 @@ def contrasts_table(
                 quantity, stats = variable, summarise(cell, ci_prob=ci_prob, weights=weights)
                 if group != DIFFERENCE:
                     stats["prob_positive"] = np.nan
-            n_observed = counts.get(group, 0)
             rows.append(
-                {
-                    "outcome": outcome,
-                    "model": model,
-                    "missingness": missingness,
-                    "quantity": quantity,
-                    "legal_status": group,
-                    "wave": draws.attrs.get("wave", ""),
-                    **stats,
-                    "ci_kind": CI_KIND,
-                    "ci_prob": ci_prob,
-                    "n_observed": n_observed,
-                    "note": NO_DATA if n_observed == 0 else "",
-                }
+                contrast_row(
+                    stats,
+                    outcome=outcome,
+                    model=model,
+                    missingness=missingness,
+                    quantity=quantity,
+                    group=group,
+                    wave=draws.attrs.get("wave", ""),
+                    ci_prob=ci_prob,
+                    n_observed=counts.get(group, 0),
+                )
             )
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))

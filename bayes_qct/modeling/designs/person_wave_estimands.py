@@ -45,6 +45,35 @@ CONTRAST_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``contrasts.csv`` (data contract), in order; the last two were added later."""
 
+
+def contrast_row(
+    stats: Mapping[str, float],
+    *,
+    outcome: str,
+    model: str,
+    missingness: str,
+    quantity: str,
+    group: str,
+    wave: str,
+    ci_prob: float,
+    n_observed: int | None,
+) -> dict[str, object]:
+    """Return one ``contrasts.csv`` row (``n_observed`` None: not defined for the cell)."""
+    return {
+        "outcome": outcome,
+        "model": model,
+        "missingness": missingness,
+        "quantity": quantity,
+        "legal_status": group,
+        "wave": wave,
+        **stats,
+        "ci_kind": CI_KIND,
+        "ci_prob": ci_prob,
+        "n_observed": pd.NA if n_observed is None else n_observed,
+        "note": NO_DATA if n_observed == 0 else "",
+    }
+
+
 QUANTITIES: dict[str, str] = {
     "expected_days": "expected days per 30 days at liberty, averaged over every enrolled "
     "participant of the group (interviewed or not)",
@@ -303,19 +332,17 @@ def contrasts_table(
                 stats["prob_positive"] = np.nan
             n_observed = _cell_support(counts, variable, group, w)
             rows.append(
-                {
-                    "outcome": outcome,
-                    "model": model,
-                    "missingness": missingness,
-                    "quantity": quantity,
-                    "legal_status": group,
-                    "wave": w,
-                    **stats,
-                    "ci_kind": CI_KIND,
-                    "ci_prob": ci_prob,
-                    "n_observed": n_observed if n_observed >= 0 else pd.NA,
-                    "note": NO_DATA if n_observed == 0 else "",
-                }
+                contrast_row(
+                    stats,
+                    outcome=outcome,
+                    model=model,
+                    missingness=missingness,
+                    quantity=quantity,
+                    group=group,
+                    wave=w,
+                    ci_prob=ci_prob,
+                    n_observed=n_observed if n_observed >= 0 else None,
+                )
             )
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
 
