@@ -200,10 +200,16 @@ def _draw_binomial(rng: np.random.Generator, n: Any, eta: np.ndarray) -> np.ndar
     return rng.binomial(_trials(n, eta.shape), _sigmoid(eta)).astype(np.float64)
 
 
+def _not_structural(rng: np.random.Generator, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
+    """Which entries escape the structural zero (the count part is drawn for those only)."""
+    return rng.random(eta.shape) >= _sigmoid(np.broadcast_to(zeta, eta.shape))
+
+
 def _draw_zib(rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
-    structural = rng.random(eta.shape) < _sigmoid(zeta)
-    counts = rng.binomial(_trials(n, eta.shape), _sigmoid(eta))
-    return np.where(structural, 0, counts).astype(np.float64)
+    counting = _not_structural(rng, eta, zeta)
+    out = np.zeros(eta.shape)
+    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], _sigmoid(eta[counting]))
+    return out
 
 
 def _beta_p(rng: np.random.Generator, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
@@ -218,9 +224,12 @@ def _draw_bb(rng: np.random.Generator, n: Any, eta: np.ndarray, kappa: np.ndarra
 def _draw_zibb(
     rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray
 ) -> np.ndarray:
-    structural = rng.random(eta.shape) < _sigmoid(zeta)
-    counts = rng.binomial(_trials(n, eta.shape), _beta_p(rng, eta, kappa))
-    return np.where(structural, 0, counts).astype(np.float64)
+    counting = _not_structural(rng, eta, zeta)
+    kappa = np.broadcast_to(kappa, eta.shape)[counting]
+    out = np.zeros(eta.shape)
+    p = _beta_p(rng, eta[counting], kappa)
+    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], p)
+    return out
 
 
 # ------------------------------------------------------------------- default priors
