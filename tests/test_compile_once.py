@@ -144,3 +144,23 @@ def test_data_inputs_with_baseline_covariates(cohorts) -> None:
     want, want_grad = _logp_and_grad(build_model(second, spec), point)
     np.testing.assert_allclose(got, want, rtol=1e-10)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.slow
+def test_one_cohort_model_at_another_phi_is_the_fit_at_that_phi(cohorts) -> None:
+    """A sweep's refit (one cohort, phi swapped in) draws what a fit at that phi draws,
+    and refuses another cohort."""
+    from bayes_qct.modeling.compiled import CompiledModel
+    from bayes_qct.modeling.sample import sample_model
+
+    first, second = cohorts
+    spec = _spec("selection", phi=-1.0)
+    settings = replace(spec.sampler, sampler="nutpie", draws=200, tune=200, chains=2, seed=5)
+    compiled = CompiledModel(first, spec, cohorts=False)
+    swapped, _ = compiled.sample(first, settings, params={"phi": -2.0})
+    at_two = replace(spec, missingness_parameters=(("phi", -2.0),))
+    fitted, _ = sample_model(build_model(first, at_two), settings, progress=False)
+    for name in ("b_qct", "g_wave", "v_participant"):
+        np.testing.assert_array_equal(swapped["posterior"][name], fitted["posterior"][name])
+    with pytest.raises(ValueError, match="another cohort"):
+        compiled.sample(second, settings)

@@ -177,3 +177,29 @@ def test_participant_levels_rebuilt_with_covariates(cohort, mechanism) -> None:
     # v ~ N(0, sigma_participant) for everyone, centred or not
     z = (prior["v_participant"] / prior["sigma_participant"]).to_numpy().ravel()
     assert abs(z.std() - 1) < 0.1
+
+
+def test_row_predictions_are_predict_on_those_rows(cohort) -> None:
+    """A sweep predicts only the rows a delta moves and the missing rows: same numbers."""
+    from bayes_qct.modeling.predict import Predictor
+
+    spec = _spec("pattern-mixture", delta_qct=1.0, delta_voluntary=-0.5)
+    data = model_data(cohort, spec)
+    post = fake_posterior(data, selection=False)
+    predictor = Predictor(post, cohort, spec)
+    moved = predictor.rows_moved(spec.mechanism_params)
+    assert moved.size and np.isin(moved, data.missing_rows).all()
+    varying = np.union1d(moved, data.missing_rows)
+    fixed = np.setdiff1d(np.arange(data.n_rows), varying)
+    whole = predictor.predict(rng=np.random.default_rng(5), imputed_pmf=False)
+    some = predictor.row_predictions(varying, rng=np.random.default_rng(5))
+    rest = predictor.row_predictions(fixed, rng=np.random.default_rng(99))  # rng unused
+    for name in ("expected_rate", "prob_any", "completed"):
+        np.testing.assert_array_equal(some[name], whole[name].isel(row=varying))
+        np.testing.assert_array_equal(rest[name], whole[name].isel(row=fixed))
+    assert list(some["row"].to_numpy()) == list(varying)
+    with pytest.raises(ValueError, match="every missing row or none"):
+        predictor.row_predictions(varying[1:], rng=np.random.default_rng(5))
+    selection = _spec("selection", phi=-1.0)
+    post = fake_posterior(model_data(cohort, selection), selection=True)
+    assert Predictor(post, cohort, selection).row_predictions(varying, rng=None) is None

@@ -253,3 +253,18 @@ def test_a_base_fit_without_participant_draws_is_refused(tmp_path, cohort, monke
         cohort, _plan(delta="0,1"), sampler=sampler, root=other, prior_sensitivity=False
     )
     assert set(result.table["method"]) == {"postprocess"}
+
+
+def test_rows_summarised_together_equal_one_at_a_time() -> None:
+    from bayes_qct.summaries import summarise, summarise_rows
+
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(6, 4000))
+    rows[2, 7] = np.nan  # a row with a NaN takes the one-row path
+    rows[4] = np.inf
+    together = summarise_rows(rows)
+    for row, got in zip(rows, together, strict=True):
+        want = summarise(row)
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-15, nan_ok=True), key

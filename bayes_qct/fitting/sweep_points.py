@@ -99,6 +99,9 @@ class ShiftSweep:
 
     ``spec_at(point)`` gives the resolved spec of a grid point; predictions at a value
     are computed once per distinct value of each group's own parameter and combined.
+    Only the rows a value moves, and the missing rows (drawn from the same random
+    stream as the fit's), are predicted at each value; the parts of every other row
+    are computed once. The estimands equal a fit's at that value.
     """
 
     posterior: xr.Dataset
@@ -107,13 +110,41 @@ class ShiftSweep:
     verdict: str
     source: str
     _predictor: Predictor | None = None
-    _parts: dict[tuple, Any] = field(default_factory=dict)
+    _parts: dict[float, Any] = field(default_factory=dict)
+    _split: tuple[np.ndarray, Any] | None = None
+    """The rows predicted at each value, and the parts of all the others."""
 
-    def _predict(self, spec: ModelSpec, params: Mapping[str, Any]) -> xr.Dataset:
+    def _predictor_of(self, spec: ModelSpec) -> Predictor:
         if self._predictor is None:
             self._predictor = Predictor(self.posterior, self.cohort, spec)
-        rng = np.random.default_rng([spec.sampler.seed, 3])  # the fit's own stream
-        return self._predictor.predict(rng=rng, params=params, imputed_pmf=False)
+        return self._predictor
+
+    def _rng(self, spec: ModelSpec) -> np.random.Generator:
+        return np.random.default_rng([spec.sampler.seed, 3])  # the fit's own stream
+
+    def _predict(self, spec: ModelSpec, params: Mapping[str, Any]) -> xr.Dataset:
+        predictor = self._predictor_of(spec)
+        return predictor.predict(rng=self._rng(spec), params=params, imputed_pmf=False)
+
+    def _value_parts(self, spec: ModelSpec, params: Mapping[str, Any], probe: Mapping) -> Any:
+        """Return the estimand parts at ``params``, predicting only the rows that vary."""
+        design, predictor = get_design(spec.design), self._predictor_of(spec)
+        if self._split is None:
+            varying = np.union1d(predictor.rows_moved(probe), predictor.data.missing_rows)
+            fixed = np.setdiff1d(np.arange(predictor.data.n_rows), varying)
+            base = predictor.row_predictions(fixed, rng=self._rng(spec), params=probe)
+            fixed_parts = None
+            if base is not None:
+                fixed_parts = design.estimand_parts(base, self.cohort)
+            self._split = (varying, fixed_parts)
+        varying, fixed_parts = self._split
+        moved = predictor.rows_moved(params)
+        if fixed_parts is None or not np.isin(moved, varying).all():
+            return design.estimand_parts(self._predict(spec, params), self.cohort)
+        some = predictor.row_predictions(varying, rng=self._rng(spec), params=params)
+        if some is None:
+            return design.estimand_parts(self._predict(spec, params), self.cohort)
+        return fixed_parts + design.estimand_parts(some, self.cohort)
 
     def evaluate(self, point: Mapping[str, float]) -> PointResult:
         """Return the estimands at ``point``."""
@@ -126,23 +157,18 @@ class ShiftSweep:
         if spec.covariates or not by_status:
             draws = estimands_of(self.posterior, self.cohort, spec)  # the fit's own path
         else:
-            groups = []
+            probe = {**params, **dict.fromkeys(by_status.values(), 1.0)}
+            groups = {}
             for status, name in by_status.items():
                 value = params[name]
-                key = (value,)
-                if key not in self._parts:
-                    uniform = {n: value for n in by_status.values()}
-                    predictions = self._predict(spec, {**params, **uniform})
-                    self._parts[key] = design.estimand_parts(predictions, self.cohort)
-                parts = self._parts[key]
-                if parts is None:
-                    groups = None
-                    break
-                groups.append(parts.sel(legal_status=[status]))
-            if groups is None:
+                if value not in self._parts:
+                    uniform = {**params, **dict.fromkeys(by_status.values(), value)}
+                    self._parts[value] = self._value_parts(spec, uniform, probe)
+                groups[status] = self._parts[value]
+            if any(parts is None for parts in groups.values()):
                 draws = design.estimand_draws(self._predict(spec, params), self.cohort)
             else:
-                draws = design.estimands_from_parts(xr.concat(groups, dim="legal_status"))
+                draws = design.estimands_from_parts(_combined(groups))
         return PointResult(
             point=dict(point),
             contrasts=_contrasts(spec, draws),
@@ -151,6 +177,26 @@ class ShiftSweep:
             source=self.source,
             seconds=time.perf_counter() - start,
         )
+
+
+def _combined(by_status: Mapping[str, xr.Dataset]) -> xr.Dataset:
+    """Parts whose ``legal_status`` entries each come from that status's own run."""
+    runs = list(by_status.values())
+    if all(run is runs[0] for run in runs):
+        return runs[0]
+    out = runs[0].copy()
+    for name, variable in out.data_vars.items():
+        if "legal_status" not in variable.dims:
+            continue
+        axis = variable.dims.index("legal_status")
+        values = variable.to_numpy().copy()
+        labels = list(out["legal_status"].to_numpy())
+        for status, run in by_status.items():
+            index = [slice(None)] * values.ndim
+            index[axis] = labels.index(status)
+            values[tuple(index)] = run[name].to_numpy()[tuple(index)]
+        out[name] = (variable.dims, values)
+    return out
 
 
 # ------------------------------------------------------------------- posterior
@@ -167,7 +213,7 @@ def refit(task: tuple[Cohort, ModelSpec, str, float]) -> dict[str, Any]:
 
     cohort, spec, name, value = task
     start = time.perf_counter()
-    compiled, compile_s = compiled_model(cohort, spec)
+    compiled, compile_s = compiled_model(cohort, spec, cohorts=False)  # one cohort, many phi
     idata, times = compiled.sample(cohort, spec.sampler, params={name: value})
     summary = parameter_summary(idata, var_names=parameter_names(idata["posterior"], spec))
     diagnostics = diagnose(idata, summary)

@@ -41,13 +41,33 @@ class CompiledModel:
     >>> idata, times = compiled.sample(cohort, spec.sampler, params={"phi": -1.0})  # doctest: +SKIP
     """
 
-    def __init__(self, cohort: Cohort, spec: ModelSpec) -> None:
+    def __init__(self, cohort: Cohort, spec: ModelSpec, *, cohorts: bool = True) -> None:
+        """Compile ``spec`` on ``cohort``.
+
+        ``cohorts=False``: a model of this cohort only, sampled at other fixed parameter
+        values (a sensitivity sweep's refits). Its arrays are constants, as in a fit
+        (binomial coefficients folded, the response model's k grid computed once per
+        group of alike missing rows), so it samples as fast as a fit does, and its
+        compiled code is shared across processes like a fit's
+        (:mod:`bayes_qct.modeling.nutpie_cache`).
+        """
         start = time.perf_counter()
         import nutpie
 
         self.spec = spec
-        self.model = build_model(cohort, spec, data_inputs=True)
-        self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
+        self.cohort_sha256 = None if cohorts else cohort.sha256
+        self.cache_hit = False
+        if cohorts:
+            self.model = build_model(cohort, spec, data_inputs=True)
+            self._compiled = nutpie.compile_pymc_model(self.model, backend="numba")
+        else:
+            from bayes_qct.modeling.build import model_fingerprint
+            from bayes_qct.modeling.nutpie_cache import compile_nutpie
+
+            self.model = build_model(cohort, spec)
+            self._compiled, self.cache_hit = compile_nutpie(
+                self.model, model_fingerprint(self.model)
+            )
         compiled = self._compiled
         self._shapes = {
             var.name: compiled.shared_data[key].shape
@@ -77,6 +97,8 @@ class CompiledModel:
         return self._inputs_of(data, cohort.source)
 
     def _inputs_of(self, data: Any, source: str) -> dict[str, np.ndarray]:
+        if self.cohort_sha256 is not None:  # one cohort's model: its arrays are constants
+            return {}
         given = model_inputs(data, get_design(self.spec.design))
         out = {}
         for name, shape in self._shapes.items():
@@ -107,6 +129,8 @@ class CompiledModel:
         """
         import pymc as pm
 
+        if self.cohort_sha256 not in (None, cohort.sha256):
+            raise ValueError(f"{cohort.source}: this model was compiled for another cohort only")
         _, data = prepared_data(cohort, self.spec)
         inputs = self._inputs_of(data, cohort.source)
         for name, value in (params or {}).items():
@@ -130,8 +154,9 @@ class CompiledModel:
         return idata, SampleTimes(0.0, sampling_s)
 
 
-_CACHE: dict[tuple[str, int], CompiledModel] = {}
-"""Compiled models of this process, by (model less its sampler and fixed values, rows)."""
+_CACHE: dict[tuple[str, int, str | None], CompiledModel] = {}
+"""Compiled models of this process, by (model less its sampler and fixed values, rows,
+the cohort of a one-cohort model)."""
 
 
 def cache_key(cohort: Cohort, spec: ModelSpec) -> tuple[str, int]:
@@ -152,13 +177,16 @@ def cache_key(cohort: Cohort, spec: ModelSpec) -> tuple[str, int]:
     return model.fingerprint(), len(cohort.data)
 
 
-def compiled_model(cohort: Cohort, spec: ModelSpec) -> tuple[CompiledModel, float]:
+def compiled_model(
+    cohort: Cohort, spec: ModelSpec, *, cohorts: bool = True
+) -> tuple[CompiledModel, float]:
     """Return the process's compiled model for the spec (compiled on first use).
 
-    Returns the model and the seconds spent compiling it now (0 when reused).
+    ``cohorts=False``: the one-cohort model (see :class:`CompiledModel`). Returns the
+    model and the seconds spent compiling (or loading) it now (0 when reused).
     """
-    key = cache_key(cohort, spec)
+    key = (*cache_key(cohort, spec), None if cohorts else cohort.sha256)
     if key in _CACHE:
         return _CACHE[key], 0.0
-    _CACHE[key] = CompiledModel(cohort, spec)
+    _CACHE[key] = CompiledModel(cohort, spec, cohorts=cohorts)
     return _CACHE[key], _CACHE[key].compile_s

@@ -16,6 +16,7 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import prepared_data, sample_from_pmf
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_ROW, SAMPLE_DIMS, Design, ModelData, stacked_draws
+from bayes_qct.modeling.dropout import missing_groups
 from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, Family, get_family
 from bayes_qct.modeling.missingness import Mechanism, get_mechanism
 from bayes_qct.modeling.ops import NP
@@ -93,11 +94,14 @@ class Predictor:
         status = np.asarray(self.data.row_labels["legal_status"])
         return self.mechanism.eta_shift(params, self.data.missed_dropout_rows(), status)
 
-    def _rates(self, shift: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Return the expected rate and P(any) of every row (draws x rows), under ``shift``.
+    def _rates(
+        self, shift: np.ndarray | None, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the expected rate and P(any) (draws x rows), under ``shift``.
 
-        The unshifted rates are computed once; a shift (pattern-mixture) moves only the
-        rows it is non-zero on, so only those columns are recomputed.
+        ``rows``: only those rows (cohort order), else every row. The unshifted rates
+        are computed once; a shift (pattern-mixture) moves only the rows it is non-zero
+        on, so only those columns are recomputed.
         """
         family, reference = self.family, self.data.reference_trials
         if self._base is None:
@@ -105,13 +109,16 @@ class Predictor:
                 family.mean(self.eta, *self.row_params, n=reference),
                 family.prob_any(reference, self.eta, *self.row_params),
             )
-        if shift is None:
-            return self._base[0].copy(), self._base[1].copy()
         n_rows = self.eta.shape[-1]
+        rows = np.arange(n_rows) if rows is None else np.asarray(rows)
+        expected, prob_any = self._base[0][:, rows], self._base[1][:, rows]
+        if shift is None:
+            return expected, prob_any
         shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), self.eta.shape)
-        moved = np.flatnonzero((shift != 0).reshape(-1, n_rows).any(axis=0))
-        if moved.size == 0:
-            return self._base[0].copy(), self._base[1].copy()
+        moved_of_rows = np.flatnonzero((shift[..., rows] != 0).reshape(-1, rows.size).any(axis=0))
+        if moved_of_rows.size == 0:
+            return expected, prob_any
+        moved = rows[moved_of_rows]
 
         def cols(a: np.ndarray) -> np.ndarray:
             a = np.asarray(a)
@@ -119,10 +126,78 @@ class Predictor:
 
         eta = cols(self.eta) + cols(shift)
         params = tuple(cols(p) for p in self.row_params)
-        expected, prob_any = self._base[0].copy(), self._base[1].copy()
-        expected[..., moved] = family.mean(eta, *params, n=reference)
-        prob_any[..., moved] = family.prob_any(reference, eta, *params)
+        expected[..., moved_of_rows] = family.mean(eta, *params, n=reference)
+        prob_any[..., moved_of_rows] = family.prob_any(reference, eta, *params)
         return expected, prob_any
+
+    def rows_moved(self, params: Any) -> np.ndarray:
+        """Rows whose predictions a post-processing shift at ``params`` changes."""
+        shift = self._shift(params)
+        if shift is None:
+            return np.array([], dtype=np.int64)
+        n_rows = self.eta.shape[-1]
+        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), self.eta.shape)
+        return np.flatnonzero((shift != 0).reshape(-1, n_rows).any(axis=0))
+
+    def row_predictions(
+        self, rows: np.ndarray, *, rng: np.random.Generator, params: Any = None
+    ) -> xr.Dataset | None:
+        """:meth:`predict` (without ``imputed_pmf``) of some rows only: ``rows`` (sorted).
+
+        The same numbers as :meth:`predict` gives for those rows, from the same random
+        stream: the missing rows are drawn in one call, so ``rows`` must hold every
+        missing row or none (then ``rng`` is not used). ``None`` where the missing
+        counts are drawn through their pmf (a mechanism that reweights them; a family
+        without a direct draw): :meth:`predict` is the way then.
+        """
+        data, family = self.data, self.family
+        if self.mechanism.missing_log_weight is not None or family.draw is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        missing = data.missing_rows
+        where = np.searchsorted(rows, missing)
+        held = np.isin(missing, rows)
+        if held.any() and not held.all():
+            raise ValueError("row_predictions takes every missing row or none")
+        if not held.any():
+            missing = missing[:0]
+        shift = self._shift(self.spec.mechanism_params if params is None else params)
+        expected, prob_any = self._rates(shift, rows)
+        completed = np.broadcast_to(data.y[rows], expected.shape).copy()
+        if missing.size:
+            eta = self.eta[:, missing]
+            if shift is not None:
+                eta = eta + np.broadcast_to(shift, self.eta.shape)[:, missing]
+            completed[:, where] = family.sample(
+                rng,
+                data.trials[missing],
+                eta,
+                *(p[:, missing] for p in self.row_params),
+                k_max=0,
+            )
+        return self._dataset(
+            {"expected_rate": expected, "prob_any": prob_any, "completed": completed}, rows
+        )
+
+    def _dataset(self, arrays: dict[str, np.ndarray], rows: np.ndarray) -> xr.Dataset:
+        """Predictions (draws x ``rows``) as the labelled Dataset :meth:`predict` returns."""
+        data = self.data
+        n_chain, n_draw = self.sizes
+        coords = {
+            DIM_ROW: rows,
+            **{
+                name: (DIM_ROW, np.asarray(labels)[rows])
+                for name, labels in data.row_labels.items()
+            },
+            "observed": (DIM_ROW, np.asarray(data.observed, dtype=bool)[rows]),
+            **self.sample_coords,
+        }
+        variables = {
+            name: ((*SAMPLE_DIMS, DIM_ROW), a.reshape(n_chain, n_draw, rows.size))
+            for name, a in arrays.items()
+        }
+        attrs = {"likelihood": self.spec.likelihood, "missingness": self.spec.missingness}
+        return xr.Dataset(variables, coords=coords, attrs=attrs)
 
     def predict(
         self, *, rng: np.random.Generator, params: Any = None, imputed_pmf: bool = True
@@ -147,30 +222,16 @@ class Predictor:
             rng,
             pmf=imputed_pmf,
         )
-        n_chain, n_draw = self.sizes
-
-        def shaped(a: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
-            return (*SAMPLE_DIMS, DIM_ROW), a.reshape(n_chain, n_draw, data.n_rows)
-
-        row_coords = {
-            DIM_ROW: np.arange(data.n_rows),
-            **{name: (DIM_ROW, labels) for name, labels in data.row_labels.items()},
-            "observed": (DIM_ROW, np.asarray(data.observed, dtype=bool)),
-        }
-        variables = {
-            "expected_rate": shaped(expected),
-            "prob_any": shaped(prob_any),
-            "completed": shaped(completed),
-        }
-        coords = {**row_coords, **self.sample_coords}
-        if imputed_pmf and pmf_mean is not None:
-            variables["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
-            coords |= {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
-        return xr.Dataset(
-            variables,
-            coords=coords,
-            attrs={"likelihood": self.spec.likelihood, "missingness": self.spec.missingness},
+        out = self._dataset(
+            {"expected_rate": expected, "prob_any": prob_any, "completed": completed},
+            np.arange(data.n_rows),
         )
+        if imputed_pmf and pmf_mean is not None:
+            out = out.assign_coords(
+                {DIM_MISSING: data.missing_rows, DIM_K: np.arange(data.k_max + 1)}
+            )
+            out["imputed_pmf"] = ((DIM_MISSING, DIM_K), pmf_mean)
+        return out
 
 
 def predict(
@@ -239,12 +300,15 @@ def missing_pmf(
         *(p[draws][:, rows] for p in row_params),
         k_max=data.k_max,
     )
-    if mechanism.missing_log_weight is not None:
+    is_dropout = np.isin(rows, data.dropout_rows)
+    if mechanism.missing_log_weight is not None and is_dropout.any():
+        # P(missing | k) depends on the design's dropout keys only: once per key
         block = {k: v[draws] for k, v in values.items()}
-        eta_r = design.dropout_predictor(NP, block, data)[:, rows]
-        weight = mechanism.missing_log_weight(block, eta_r, data.trials[rows], data.k_max)
-        is_dropout = np.isin(rows, data.dropout_rows)
-        pmf = pmf * np.exp(np.where(is_dropout[:, None], weight, 0.0))
+        dropout = rows[is_dropout]
+        first, inverse = missing_groups(design.dropout_keys(data, dropout))
+        eta_r = design.dropout_predictor(NP, block, data)[:, dropout[first]]
+        weight = mechanism.missing_log_weight(block, eta_r, data.trials[dropout[first]], data.k_max)
+        pmf[:, is_dropout] *= np.exp(weight)[:, inverse]
     return pmf / pmf.sum(axis=-1, keepdims=True)
 
 

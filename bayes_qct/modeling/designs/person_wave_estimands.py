@@ -21,8 +21,8 @@ import xarray as xr
 
 from bayes_qct.constants import CI_KIND, CI_PROB, MAX_DAYS, WAVES
 from bayes_qct.data.cohort import Cohort
-from bayes_qct.labels import ALL, DIFFERENCE, GROUPS, NO_DATA, QCT, VOLUNTARY
-from bayes_qct.summaries import summarise
+from bayes_qct.labels import DIFFERENCE, GROUPS, GROUPS_AND_DIFFERENCE, NO_DATA, QCT, VOLUNTARY
+from bayes_qct.summaries import summarise_rows
 
 STATUSES: tuple[str, ...] = (QCT, VOLUNTARY)
 
@@ -106,6 +106,8 @@ def estimand_parts(predictions: xr.Dataset, cohort: Cohort) -> xr.Dataset:
 
     Every row belongs to one cell, so the cohort's rows are gathered once and each
     cell's block summed; the counts of rows and of observed outcomes come with them.
+    Predictions of some rows only (their ``row`` coordinate: cohort row numbers) give
+    those rows' parts, which add up with the other rows' parts.
     Parts of different runs can be combined cell by cell (a sweep over per-group
     deltas combines each group's own run), and :func:`estimands_from_parts` turns them
     into the estimands.
@@ -117,10 +119,14 @@ def estimand_parts(predictions: xr.Dataset, cohort: Cohort) -> xr.Dataset:
         ``n_rows`` and ``n_observed`` (legal_status, wave).
     """
     n_rows = predictions.sizes["row"]
-    if n_rows != len(cohort.data):
+    if "row" in predictions.coords:  # cohort row numbers: every row, or some of them
+        index = np.asarray(predictions["row"].to_numpy(), dtype=np.int64)
+    elif n_rows == len(cohort.data):
+        index = np.arange(n_rows)
+    else:
         raise ValueError(f"predictions have {n_rows} rows, the cohort {len(cohort.data)}")
-    status = cohort.data["legal_status"].astype(str).to_numpy()
-    wave = cohort.data["wave"].astype(str).to_numpy()
+    status = cohort.data["legal_status"].astype(str).to_numpy()[index]
+    wave = cohort.data["wave"].astype(str).to_numpy()[index]
     cells = [(s, w, np.flatnonzero((status == s) & (wave == w))) for s in STATUSES for w in WAVES]
     order = np.concatenate([rows for _, _, rows in cells])
     observed = (
@@ -155,31 +161,37 @@ def estimand_parts(predictions: xr.Dataset, cohort: Cohort) -> xr.Dataset:
     return out
 
 
-def _levels(parts: xr.Dataset, name: str) -> xr.DataArray:
-    """Cell means of one prediction by QCT, voluntary and all (NaN for an empty cell)."""
-    sums = parts[f"{name}_sum"]
-    n = parts["n_rows"]
-    whole = sums.sum(DIM_GROUP) / n.sum(DIM_GROUP)
-    whole = whole.expand_dims({DIM_GROUP: [ALL]})
-    own = sums / n.where(n > 0)
-    dims = [d for d in sums.dims if d not in (DIM_GROUP, DIM_WAVE)]
-    return xr.concat([own, whole], dim=DIM_GROUP).transpose(*dims, DIM_GROUP, DIM_WAVE)
+def _levels(parts: xr.Dataset, name: str) -> np.ndarray:
+    """Cell means of one prediction by QCT, voluntary and all (NaN for an empty cell).
+
+    NumPy throughout (a sweep combines parts at every grid point): the result is
+    (*sample, QCT / voluntary / all, wave).
+    """
+    sums = parts[f"{name}_sum"].transpose(..., DIM_GROUP, DIM_WAVE).to_numpy()
+    n = parts["n_rows"].transpose(DIM_GROUP, DIM_WAVE).to_numpy().astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        whole = sums.sum(axis=-2) / n.sum(axis=0)
+        own = sums / np.where(n > 0, n, np.nan)
+    return np.concatenate([own, whole[..., None, :]], axis=-2)
 
 
-def _with_difference(levels: xr.DataArray) -> xr.DataArray:
+def _with_difference(levels: np.ndarray) -> np.ndarray:
     """Append the QCT - voluntary difference as a fourth legal_status entry."""
-    diff = levels.sel({DIM_GROUP: QCT}) - levels.sel({DIM_GROUP: VOLUNTARY})
-    diff = diff.expand_dims({DIM_GROUP: [DIFFERENCE]})
-    return xr.concat([levels, diff], dim=DIM_GROUP)
+    diff = levels[..., 0, :] - levels[..., 1, :]
+    return np.concatenate([levels, diff[..., None, :]], axis=-2)
 
 
-def _observed_counts(parts: xr.Dataset) -> xr.DataArray:
+GROUP_ORDER: tuple[str, ...] = tuple(sorted(GROUPS_AND_DIFFERENCE))
+"""``legal_status`` order of the estimands Dataset (and of posterior.nc's estimands group):
+sorted, as it has been since the variables were first merged (an outer join sorts)."""
+_REORDER = [GROUPS_AND_DIFFERENCE.index(g) for g in GROUP_ORDER]
+
+
+def _observed_counts(parts: xr.Dataset) -> np.ndarray:
     """Observed outcomes per (group, wave) cell; a difference counts its smaller group."""
-    counts = parts["n_observed"]
-    whole = counts.sum(DIM_GROUP).expand_dims({DIM_GROUP: [ALL]})
-    diff = np.minimum(counts.sel({DIM_GROUP: QCT}), counts.sel({DIM_GROUP: VOLUNTARY}))
-    diff = diff.expand_dims({DIM_GROUP: [DIFFERENCE]})
-    return xr.concat([counts, whole, diff], dim=DIM_GROUP)
+    counts = parts["n_observed"].transpose(DIM_GROUP, DIM_WAVE).to_numpy()
+    table = np.vstack([counts, counts.sum(axis=0), np.minimum(counts[0], counts[1])])
+    return table[_REORDER]
 
 
 def estimands_from_parts(
@@ -189,34 +201,47 @@ def estimands_from_parts(
 
     ``standardised``: legal status -> parts of the predictions with every row given that
     status (g-computation); each status's ``expected_days`` and ``any_days`` are then
-    its whole-cohort averages.
+    its whole-cohort averages. NumPy throughout, one Dataset built at the end (a sweep
+    calls this at every grid point); ``legal_status`` in :data:`GROUP_ORDER`, a variable
+    NaN at the groups it does not have (``reduction`` has no difference entry).
     """
+    if list(parts[DIM_GROUP].to_numpy()) != list(STATUSES):
+        parts = parts.sel({DIM_GROUP: list(STATUSES)})
     expected = MAX_DAYS * _levels(parts, "expected_rate")
     full = _levels(parts, "completed")
     any_days = _levels(parts, "prob_any")
     for status, other in (standardised or {}).items():
-        for levels, name, scale in (
-            (expected, "expected_rate", MAX_DAYS),
-            (any_days, "prob_any", 1),
-        ):
-            whole = scale * _levels(other, name).sel({DIM_GROUP: ALL})
-            levels.loc[{DIM_GROUP: status}] = whole.transpose(*levels.sel({DIM_GROUP: status}).dims)
-    reduction = 1.0 - expected / expected.sel({DIM_WAVE: WAVES[0]})
-    reduction = reduction.where(reduction[DIM_WAVE] != WAVES[0])
+        i = STATUSES.index(status)
+        expected[..., i, :] = MAX_DAYS * _levels(other, "expected_rate")[..., 2, :]
+        any_days[..., i, :] = _levels(other, "prob_any")[..., 2, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduction = 1.0 - expected / expected[..., :, :1]
+    reduction[..., 0] = np.nan
     reductions = _with_difference(reduction)
+    of_groups, of_difference = reductions.copy(), reductions.copy()
+    of_groups[..., 3, :] = np.nan
+    of_difference[..., :3, :] = np.nan
+    sample_dims = [d for d in parts[f"{PREDICTIONS[0]}_sum"].dims if d not in (DIM_GROUP, DIM_WAVE)]
+    dims = (*sample_dims, DIM_GROUP, DIM_WAVE)
+    values = {
+        "expected_days": _with_difference(expected),
+        "full_data_mean": _with_difference(full),
+        "reduction": of_groups,
+        "reduction_difference": of_difference,
+        "any_days": _with_difference(any_days),
+    }
     out = xr.Dataset(
-        {
-            "expected_days": _with_difference(expected),
-            "full_data_mean": _with_difference(full),
-            "reduction": reductions.sel({DIM_GROUP: list(GROUPS)}),
-            "reduction_difference": reductions.sel({DIM_GROUP: [DIFFERENCE]}),
-            "any_days": _with_difference(any_days),
-        }
+        {name: (dims, v[..., _REORDER, :]) for name, v in values.items()},
+        coords={
+            **{d: parts[d].to_numpy() for d in sample_dims if d in parts.coords},
+            DIM_GROUP: np.array(GROUP_ORDER, dtype=object),
+            DIM_WAVE: np.array(WAVES),
+        },
     )
     for name, meaning in QUANTITIES.items():
         out[name].attrs.update({"long_name": meaning, "units": UNITS[name]})
     if "n_observed" in parts:
-        out["n_observed"] = _observed_counts(parts)
+        out["n_observed"] = ((DIM_GROUP, DIM_WAVE), _observed_counts(parts))
     return out
 
 
@@ -316,34 +341,42 @@ def contrasts_table(
     arrays = {name: _by_cell(draws[name]) for name in {v for v, _, _ in _LAYOUT}}
     counts = None
     if "n_observed" in draws:
-        table = draws["n_observed"]
+        table = draws["n_observed"].transpose(DIM_GROUP, DIM_WAVE)
+        values = table.to_numpy()
         counts = {
-            (str(g), str(w)): int(table.sel({DIM_GROUP: g, DIM_WAVE: w}))
-            for g in table[DIM_GROUP].to_numpy()
-            for w in table[DIM_WAVE].to_numpy()
+            (str(g), str(w)): int(values[i, j])
+            for i, g in enumerate(table[DIM_GROUP].to_numpy())
+            for j, w in enumerate(table[DIM_WAVE].to_numpy())
         }
+    cells = [
+        (variable, group, quantity, w)
+        for variable, group, quantity in _LAYOUT
+        for w in WAVES
+        if not (variable.startswith("reduction") and w == WAVES[0])
+    ]
+    n_samples = arrays[cells[0][0]][cells[0][1], cells[0][3]].size
+    matrix = np.empty((len(cells), n_samples))
+    for i, (variable, group, _, w) in enumerate(cells):
+        matrix[i] = arrays[variable][group, w].ravel()
+    summaries = summarise_rows(matrix, ci_prob=ci_prob, weights=weights)
     rows = []
-    for variable, group, quantity in _LAYOUT:
-        for w in WAVES:
-            if variable.startswith("reduction") and w == WAVES[0]:
-                continue
-            stats = summarise(arrays[variable][group, w], ci_prob=ci_prob, weights=weights)
-            if not _has_direction(quantity, group):
-                stats["prob_positive"] = np.nan
-            n_observed = _cell_support(counts, variable, group, w)
-            rows.append(
-                contrast_row(
-                    stats,
-                    outcome=outcome,
-                    model=model,
-                    missingness=missingness,
-                    quantity=quantity,
-                    group=group,
-                    wave=w,
-                    ci_prob=ci_prob,
-                    n_observed=n_observed if n_observed >= 0 else None,
-                )
+    for (variable, group, quantity, w), stats in zip(cells, summaries, strict=True):
+        if not _has_direction(quantity, group):
+            stats["prob_positive"] = np.nan
+        n_observed = _cell_support(counts, variable, group, w)
+        rows.append(
+            contrast_row(
+                stats,
+                outcome=outcome,
+                model=model,
+                missingness=missingness,
+                quantity=quantity,
+                group=group,
+                wave=w,
+                ci_prob=ci_prob,
+                n_observed=n_observed if n_observed >= 0 else None,
             )
+        )
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
 
 
