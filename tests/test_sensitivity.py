@@ -268,3 +268,14 @@ def test_rows_summarised_together_equal_one_at_a_time() -> None:
         assert got.keys() == want.keys()
         for key, value in want.items():
             assert got[key] == pytest.approx(value, rel=1e-15, nan_ok=True), key
+
+
+def test_a_new_anchor_goes_one_value_into_its_run_of_failing_values() -> None:
+    from bayes_qct.fitting.sweep_runs import _next_anchors
+
+    grid = (-3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
+    # 0 was fitted and reached -0.5 and 0.5: one step into each run from its evaluated end
+    assert _next_anchors([-3.0, -2.5, -2.0, -1.5, -1.0, 1.0], grid) == [-1.5, 1.0]
+    assert _next_anchors([-3.0, -2.5], grid) == [-3.0]
+    assert _next_anchors([-2.5, -2.0, -1.5], grid) == [-2.0]  # between two: the middle
+    assert _next_anchors([0.5, 1.0], grid) == [1.0]

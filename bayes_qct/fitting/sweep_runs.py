@@ -3,8 +3,8 @@
 Both save each point as soon as it is evaluated and resume saved ones; the posterior
 sweep also keeps each anchor's draws (a refit at a fixed value) beside the points, so a
 rerun does not sample them again. Anchors are chosen the same way whatever the number of
-workers (the value nearest the reference first, then, round by round, the failing value
-nearest an anchor in each run of failing values), so a parallel sweep equals the serial
+workers (the value nearest the reference first, then, round by round, one value in each
+run of failing values: see :func:`_next_anchors`), so a parallel sweep equals the serial
 one.
 """
 
@@ -192,8 +192,15 @@ def _nearest(anchors: dict[float, Anchor], value: float) -> Anchor:
     return anchors[min(anchors, key=lambda a: (abs(a - value), a))]
 
 
-def _next_anchors(failing: list[float], grid: tuple[float, ...], anchors: dict) -> list[float]:
-    """In each run of consecutive failing grid values, the one nearest an anchor."""
+def _next_anchors(failing: list[float], grid: tuple[float, ...]) -> list[float]:
+    """One new anchor in each run of consecutive failing grid values.
+
+    Reweighting reaches a neighbour or so from an anchor, so the anchor goes one value in
+    from the end of the run next to an evaluated value (then its draws can reach the
+    value at that end as well), or to the middle of a run between two evaluated values:
+    the fewest refits when the reach is one step, and never more than refitting next to
+    the anchor when it is less.
+    """
     runs: list[list[float]] = []
     for value in grid:
         if value in failing:
@@ -201,7 +208,17 @@ def _next_anchors(failing: list[float], grid: tuple[float, ...], anchors: dict) 
                 runs[-1].append(value)
             else:
                 runs.append([value])
-    return [min(run, key=lambda v: (min(abs(v - a) for a in anchors), v)) for run in runs]
+    chosen = []
+    for run in runs:
+        left = grid.index(run[0]) > 0  # an evaluated value below the run
+        right = grid.index(run[-1]) < len(grid) - 1  # and above it
+        if left and not right:
+            chosen.append(run[min(1, len(run) - 1)])
+        elif right and not left:
+            chosen.append(run[max(len(run) - 2, 0)])
+        else:
+            chosen.append(run[len(run) // 2])
+    return chosen
 
 
 def _fit_anchors(ctx: SweepContext, name: str, values: list[float]) -> dict[float, Anchor]:
@@ -246,7 +263,7 @@ def posterior_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
             done[value] = result
         ctx.report(f"  {len(done)}/{len(grid)} points; {len(failing)} need a refit")
         pending = failing
-        to_fit = _next_anchors(failing, grid, anchors) if ctx.reweight else list(failing)
+        to_fit = _next_anchors(failing, grid) if ctx.reweight else list(failing)
     base_anchor = _nearest(anchors, reference) if anchors else None
     if base_anchor is None:  # every point was resumed: reload the anchors' draws
         anchors = _load_anchors(ctx, name)
