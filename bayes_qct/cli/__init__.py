@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,4 +121,9 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    # pandera imports hypothesis (0.9 s) for data-synthesis strategies whenever it is
+    # installed (it is, for the tests); no command uses them, and pandera runs without
+    # it. A process that already has hypothesis (pytest) is left as it is.
+    if "hypothesis" not in sys.modules:
+        sys.modules["hypothesis"] = None  # type: ignore[assignment]
     app()

@@ -298,9 +298,9 @@ def cohort_from_frame(
 
 def bundled_cohort_path() -> Path:
     """Path of the bundled synthetic cohort (raises if this build has none)."""
-    from bayes_qct.data import reconstruct
+    from bayes_qct.data.bundled import bundled_path
 
-    return reconstruct.bundled_path()
+    return bundled_path()
 
 
 def load_cohort_file(

@@ -40,7 +40,6 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +47,7 @@ import pandas as pd
 
 from bayes_qct.constants import LEGAL_STATUSES, WAVES
 from bayes_qct.data import generator as gen
+from bayes_qct.data.bundled import BUNDLED_CSV, BUNDLED_META, bundled_metadata_path, bundled_path
 from bayes_qct.data.paper_derived import derived_numbers, registry
 
 __all__ = [
@@ -74,8 +74,6 @@ ACCEPTED_DRAWS: dict[str, int] = {
 }
 """Accepted draw of each random stream (:func:`bayes_qct.calibration.search.search_draws`)."""
 
-BUNDLED_CSV = "qct_cohort_synthetic.csv"
-BUNDLED_META = "qct_cohort_synthetic.json"
 
 SITE_SIZES = (17, 30, 15, 13, 14, 12, 15, 13, 15, 13)
 SITE_QCT = (10, 17, 9, 7, 8, 7, 8, 7, 9, 7)
@@ -454,16 +452,6 @@ def reconstruct_cohort(
     draws = {**ACCEPTED_DRAWS, **(draws or {})}
     design = build_design(seed, draws["population"], params, dropout)
     return assemble(design, complete_counts(design, draws, seed=seed))
-
-
-def bundled_path() -> Path:
-    """Path of the bundled synthetic cohort CSV (inside the installed package)."""
-    return Path(str(resources.files("bayes_qct.data.bundled").joinpath(BUNDLED_CSV)))
-
-
-def bundled_metadata_path() -> Path:
-    """Path of the bundled cohort's metadata JSON."""
-    return Path(str(resources.files("bayes_qct.data.bundled").joinpath(BUNDLED_META)))
 
 
 def metadata(csv_text: str, *, seed: int, draws: dict[str, int]) -> dict:
