@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _results import write_section  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
 WORK = ROOT / "bench" / "_work"
 SECTION = "## Sensitivity sweeps"
 EXE = Path(sys.executable).parent / "bayes-qct"
@@ -169,7 +169,7 @@ def main() -> None:
         f"{name} / {base}": r[name]["wall_s"] / ref[base] for name, (base, _) in TARGETS.items()
     }
     (WORK / "sweep_speed.json").write_text(json.dumps(out, indent=1) + "\n")
-    write_section(report(out))
+    write_section(report(out), SECTION)
     print(report(out))
 
 
@@ -233,18 +233,6 @@ def report(out: dict) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the section in RESULTS.md, leaving the others alone."""
-    old = path.read_text() if path.exists() else ""
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip() + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end < 0 else old[end + 1 :])
-    path.write_text(new.rstrip() + "\n")
 
 
 if __name__ == "__main__":

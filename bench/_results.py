@@ -1,0 +1,19 @@
+"""Shared by the benchmark scripts: write one section of bench/RESULTS.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def write_section(text: str, section: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section starting ``section`` in RESULTS.md, leaving the others."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(section)
+    if start < 0:
+        new = old.rstrip() + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(section))
+        new = old[:start] + text + ("" if end < 0 else old[end + 1 :])
+    path.write_text(new.rstrip() + "\n")
