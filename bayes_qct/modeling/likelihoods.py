@@ -143,11 +143,8 @@ def log_choose_table(n: np.ndarray, k_max: int) -> np.ndarray:
 def _binomial_grid_pmf(
     n: Any, eta: np.ndarray, *row_params: np.ndarray, k_max: int, zero: bool
 ) -> np.ndarray:
-    """(Zero-inflated) binomial pmf over 0..k_max at one exp per cell.
-
-    ``log C(n, k) + k eta + n log sigmoid(-eta)`` is the binomial log pmf, linear in k
-    given the row: the log binomial coefficients are tabulated once per trials value.
-    """
+    """(Zero-inflated) binomial pmf on 0..k_max: its log is linear in k, one exp per cell."""
+    # log C(n, k) + k eta + n log sigmoid(-eta), the log C(n, k) tabulated once per n
     n = np.asarray(n, dtype=np.float64)
     k = np.arange(k_max + 1, dtype=np.float64)
     eta = np.asarray(eta, dtype=np.float64)
@@ -166,8 +163,7 @@ def _binomial_grid_pmf(
 # ------------------------------------------------------- expected proportion (numpy)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return special.expit(x)
+_sigmoid = special.expit
 
 
 def _bb_p0(n: Any, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
@@ -201,7 +197,7 @@ def _draw_binomial(rng: np.random.Generator, n: Any, eta: np.ndarray) -> np.ndar
 
 
 def _not_structural(rng: np.random.Generator, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
-    """Which entries escape the structural zero (the count part is drawn for those only)."""
+    """Entries that escape the structural zero: the count is drawn for those only."""
     return rng.random(eta.shape) >= _sigmoid(np.broadcast_to(zeta, eta.shape))
 
 
@@ -225,9 +221,8 @@ def _draw_zibb(
     rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray
 ) -> np.ndarray:
     counting = _not_structural(rng, eta, zeta)
-    kappa = np.broadcast_to(kappa, eta.shape)[counting]
     out = np.zeros(eta.shape)
-    p = _beta_p(rng, eta[counting], kappa)
+    p = _beta_p(rng, eta[counting], np.broadcast_to(kappa, eta.shape)[counting])
     out[counting] = rng.binomial(_trials(n, eta.shape)[counting], p)
     return out
 
