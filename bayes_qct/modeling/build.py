@@ -106,9 +106,18 @@ def _outcome_term(family: Family, data: ModelData, eta: Any, params: tuple, inpu
     # gammaln terms of the binomial coefficients at compile time.
     n_obs = pt.as_tensor_variable(data.trials[obs])
 
+    zero = np.flatnonzero(data.y[obs] == 0)
+    positive = np.flatnonzero(data.y[obs] != 0)
+
     def logp(value: Any, *dist_params: Any) -> Any:
+        # The zero and positive counts as two blocks: a zero-inflated density is a switch
+        # on k == 0, and with k known each block computes only its own branch.
         *rest, n = dist_params
-        return family.logp(PT, value, n, *rest)
+        out = pt.zeros(value.shape)
+        for rows in (zero, positive):
+            part = family.logp(PT, value[rows], n[rows], *(p[rows] for p in rest))
+            out = pt.set_subtensor(out[rows], part)
+        return out
 
     def random(*dist_params: Any, rng: np.random.Generator, size: Any = None) -> np.ndarray:
         *rest, n = dist_params
