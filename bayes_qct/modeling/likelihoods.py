@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from bayes_qct.modeling import draws
 from bayes_qct.modeling.ops import NP, Ops, log_sigmoid
 from bayes_qct.modeling.priors import PriorTable
 
@@ -195,50 +196,6 @@ def _mean_hurdle(eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray, *, n: Any
     return (1.0 - _sigmoid(zeta)) * _sigmoid(eta) / (1.0 - _bb_p0(n, eta, kappa))
 
 
-# ------------------------------------------------------------ direct draws (numpy)
-# One count per entry of ``eta`` (draws x rows), straight from the generative story:
-# O(draws x rows), where drawing through the pmf costs O(draws x rows x (k_max + 1)).
-
-
-def _trials(n: Any, shape: tuple[int, ...]) -> np.ndarray:
-    return np.broadcast_to(np.asarray(n, dtype=np.float64), shape).astype(np.int64)
-
-
-def _draw_binomial(rng: np.random.Generator, n: Any, eta: np.ndarray) -> np.ndarray:
-    return rng.binomial(_trials(n, eta.shape), _sigmoid(eta)).astype(np.float64)
-
-
-def _not_structural(rng: np.random.Generator, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
-    """Entries that escape the structural zero: the count is drawn for those only."""
-    return rng.random(eta.shape) >= _sigmoid(np.broadcast_to(zeta, eta.shape))
-
-
-def _draw_zib(rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
-    counting = _not_structural(rng, eta, zeta)
-    out = np.zeros(eta.shape)
-    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], _sigmoid(eta[counting]))
-    return out
-
-
-def _beta_p(rng: np.random.Generator, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
-    mu = _sigmoid(eta)
-    return rng.beta(mu * kappa, (1.0 - mu) * kappa)
-
-
-def _draw_bb(rng: np.random.Generator, n: Any, eta: np.ndarray, kappa: np.ndarray) -> np.ndarray:
-    return rng.binomial(_trials(n, eta.shape), _beta_p(rng, eta, kappa)).astype(np.float64)
-
-
-def _draw_zibb(
-    rng: np.random.Generator, n: Any, eta: np.ndarray, zeta: np.ndarray, kappa: np.ndarray
-) -> np.ndarray:
-    counting = _not_structural(rng, eta, zeta)
-    out = np.zeros(eta.shape)
-    p = _beta_p(rng, eta[counting], np.broadcast_to(kappa, eta.shape)[counting])
-    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], p)
-    return out
-
-
 # ------------------------------------------------------------------- default priors
 
 ZERO_PRIORS: PriorTable = {
@@ -369,7 +326,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "binomial": Family("binomial", {}, {}, None, binomial_logp, _mean_plain, _draw_binomial),
+    "binomial": Family("binomial", {}, {}, None, binomial_logp, _mean_plain, draws.binomial),
     "beta-binomial": Family(
         "beta-binomial",
         {"kappa": None},
@@ -377,10 +334,16 @@ FAMILIES: dict[str, Family] = {
         None,
         beta_binomial_logp,
         _mean_plain,
-        _draw_bb,
+        draws.beta_binomial,
     ),
     "zero-inflated-binomial": Family(
-        "zero-inflated-binomial", {}, {}, ZERO_PRIORS, zib_logp, _mean_zi, _draw_zib
+        "zero-inflated-binomial",
+        {},
+        {},
+        ZERO_PRIORS,
+        zib_logp,
+        _mean_zi,
+        draws.zero_inflated_binomial,
     ),
     "zero-inflated-beta-binomial": Family(
         "zero-inflated-beta-binomial",
@@ -389,7 +352,7 @@ FAMILIES: dict[str, Family] = {
         ZERO_PRIORS,
         zibb_logp,
         _mean_zi,
-        _draw_zibb,
+        draws.zero_inflated_beta_binomial,
     ),
     "hurdle-beta-binomial": Family(
         "hurdle-beta-binomial",
