@@ -90,6 +90,7 @@ def simulate(n: int, folder: Path) -> Path:
 
 def slope(rows: list[dict], key: str) -> float:
     """Least-squares slope of log(key) on log(N) over the rows that have it."""
+    rows = [r for r in rows if not r.get("skipped") and "error" not in r]
     xs = [np.log(r["n"]) for r in rows if r.get(key)]
     ys = [np.log(r[key]) for r in rows if r.get(key)]
     return float(np.polyfit(xs, ys, 1)[0]) if len(xs) >= 2 else float("nan")
@@ -100,6 +101,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="157,1570,15700")
     parser.add_argument("--mechanisms", default="mar,selection")
     parser.add_argument("--keep", help="folder for the cohorts and fits (default: discarded)")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="N:mechanism not to run (a row says so)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     mechanisms = args.mechanisms.split(",")
@@ -118,6 +122,9 @@ def main() -> None:
             data = None if n == 157 else simulate(n, folder)
             for mechanism in mechanisms:
                 row = {"n": n, "mechanism": mechanism}
+                if f"{n}:{mechanism}" in args.skip:
+                    out["rows"].append(row | {"skipped": True})
+                    continue
                 row |= fit(data, mechanism, folder / f"fit-{n}-{mechanism}")
                 out["rows"].append(row)
                 print(json.dumps(row), flush=True)
@@ -151,6 +158,9 @@ def report(out: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in out["rows"]:
+        if r.get("skipped"):
+            lines.append(f"| {r['n']:,} | {r['mechanism']} | not run |")
+            continue
         if "error" in r:
             lines.append(f"| {r['n']:,} | {r['mechanism']} | failed (exit {r['exit']}) |")
             continue
