@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,27 +148,69 @@ class ShiftSweep:
             return design.estimand_parts(self._predict(spec, params), self.cohort)
         return fixed_parts + design.estimand_parts(some, self.cohort)
 
+    def _jobs(self, spec: ModelSpec) -> dict[str, tuple[float, tuple]] | None:
+        """Per legal status: its parameter's value and the ``_value_parts`` arguments.
+
+        ``None`` where the estimands have no per-group parts (covariates: g-computation
+        over the whole cohort; a mechanism without per-group parameters).
+        """
+        mechanism = get_mechanism(spec.missingness)
+        by_status = {p.status: p.name for p in mechanism.parameters if p.status is not None}
+        if spec.covariates or not by_status:
+            return None
+        params = spec.mechanism_params
+        probe = {**params, **dict.fromkeys(by_status.values(), 1.0)}
+        return {
+            status: (
+                params[name],
+                (spec, {**params, **dict.fromkeys(by_status.values(), params[name])}, probe),
+            )
+            for status, name in by_status.items()
+        }
+
+    def prepare(self, points: list[Mapping[str, float]], *, threads: int | None = None) -> None:
+        """Compute the parts of every value the points need, several values at a time.
+
+        NumPy releases the GIL in its ufuncs and random draws, so values run side by side
+        on ``threads`` threads (default: the CPUs); each value draws from its own
+        generator seeded as the fit's, so the parts equal those computed one at a time.
+        :meth:`evaluate` then only combines them.
+        """
+        jobs: dict[float, tuple] = {}
+        for point in points:
+            for value, args in (self._jobs(self.spec_at(point)) or {}).values():
+                if value not in self._parts:
+                    jobs.setdefault(value, args)
+        values = list(jobs)
+        if not values:
+            return
+        self._parts[values[0]] = self._value_parts(*jobs[values[0]])  # shared set-up first
+        rest = values[1:]
+        threads = min(threads or os.cpu_count() or 1, len(rest))
+        if threads <= 1:
+            self._parts.update({v: self._value_parts(*jobs[v]) for v in rest})
+            return
+        with ThreadPoolExecutor(threads) as pool:
+            done = list(pool.map(lambda v: self._value_parts(*jobs[v]), rest))
+        self._parts.update(zip(rest, done, strict=True))
+
     def evaluate(self, point: Mapping[str, float]) -> PointResult:
         """Return the estimands at ``point``."""
         start = time.perf_counter()
         spec = self.spec_at(point)
         design = get_design(spec.design)
-        mechanism = get_mechanism(spec.missingness)
-        params = spec.mechanism_params
-        by_status = {p.status: p.name for p in mechanism.parameters if p.status is not None}
-        if spec.covariates or not by_status:
+        jobs = self._jobs(spec)
+        if jobs is None:
             draws = estimands_of(self.posterior, self.cohort, spec)  # the fit's own path
         else:
-            probe = {**params, **dict.fromkeys(by_status.values(), 1.0)}
             groups = {}
-            for status, name in by_status.items():
-                value = params[name]
+            for status, (value, args) in jobs.items():
                 if value not in self._parts:
-                    uniform = {**params, **dict.fromkeys(by_status.values(), value)}
-                    self._parts[value] = self._value_parts(spec, uniform, probe)
+                    self._parts[value] = self._value_parts(*args)
                 groups[status] = self._parts[value]
             if any(parts is None for parts in groups.values()):
-                draws = design.estimand_draws(self._predict(spec, params), self.cohort)
+                predictions = self._predict(spec, spec.mechanism_params)
+                draws = design.estimand_draws(predictions, self.cohort)
             else:
                 draws = design.estimands_from_parts(_combined(groups))
         return PointResult(

@@ -151,7 +151,9 @@ def shift_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
     posterior = tree["posterior"].to_dataset()
     engine = ShiftSweep(posterior, cohort, plan.spec_at, verdict, source=str(folder))
     t0 = time.perf_counter()
-    results = _evaluate_all(ctx, plan.points(), engine.evaluate)
+    points = plan.points()
+    engine.prepare([p for p in points if not ctx.store.done(plan.point_id(p))])
+    results = _evaluate_all(ctx, points, engine.evaluate)
     base = Base(
         spec=base_spec,
         posterior=posterior,
