@@ -279,3 +279,6 @@ def test_a_new_anchor_goes_one_value_into_its_run_of_failing_values() -> None:
     assert _next_anchors([-3.0, -2.5], grid) == [-3.0]
     assert _next_anchors([-2.5, -2.0, -1.5], grid) == [-2.0]  # between two: the middle
     assert _next_anchors([0.5, 1.0], grid) == [1.0]
+    # a reach of two steps seen (0 reweighted to -1): the anchor goes two values in
+    assert _next_anchors([-3.0, -2.5, -2.0, -1.5], grid, reach=2) == [-2.5]
+    assert _next_anchors([0.5, 1.0], grid, reach=2) == [1.0]  # never past the run's end

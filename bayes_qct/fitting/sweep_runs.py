@@ -194,14 +194,26 @@ def _nearest(anchors: dict[float, Anchor], value: float) -> Anchor:
     return anchors[min(anchors, key=lambda a: (abs(a - value), a))]
 
 
-def _next_anchors(failing: list[float], grid: tuple[float, ...]) -> list[float]:
+def _reach(done: dict[float, PointResult], grid: tuple[float, ...], name: str) -> int:
+    """Return the most grid steps a reweighted point has been from its anchor (at least 1)."""
+    steps = [1]
+    for value, result in done.items():
+        if result.method != "reweighted" or not result.source.startswith(f"{name}="):
+            continue
+        anchor = float(result.source.split("=", 1)[1])
+        if anchor in grid and value in grid:
+            steps.append(abs(grid.index(value) - grid.index(anchor)))
+    return max(steps)
+
+
+def _next_anchors(failing: list[float], grid: tuple[float, ...], reach: int = 1) -> list[float]:
     """One new anchor in each run of consecutive failing grid values.
 
-    Reweighting reaches a neighbour or so from an anchor, so the anchor goes one value in
-    from the end of the run next to an evaluated value (then its draws can reach the
-    value at that end as well), or to the middle of a run between two evaluated values:
-    the fewest refits when the reach is one step, and never more than refitting next to
-    the anchor when it is less.
+    Reweighting reaches ``reach`` grid steps or so from an anchor (the most seen so
+    far), so the anchor goes that many values in from the end of the run next to an
+    evaluated value (then its draws can reach back to that end too), or to the middle
+    of a run between two evaluated values. A reach that does not hold at the new anchor
+    costs one more round, never a point: every point's own k decides.
     """
     runs: list[list[float]] = []
     for value in grid:
@@ -215,9 +227,9 @@ def _next_anchors(failing: list[float], grid: tuple[float, ...]) -> list[float]:
         left = grid.index(run[0]) > 0  # an evaluated value below the run
         right = grid.index(run[-1]) < len(grid) - 1  # and above it
         if left and not right:
-            chosen.append(run[min(1, len(run) - 1)])
+            chosen.append(run[min(reach, len(run) - 1)])
         elif right and not left:
-            chosen.append(run[max(len(run) - 2, 0)])
+            chosen.append(run[max(len(run) - 1 - reach, 0)])
         else:
             chosen.append(run[len(run) // 2])
     return chosen
@@ -265,7 +277,11 @@ def posterior_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
             done[value] = result
         ctx.report(f"  {len(done)}/{len(grid)} points; {len(failing)} need a refit")
         pending = failing
-        to_fit = _next_anchors(failing, grid) if ctx.reweight else list(failing)
+        to_fit = (
+            _next_anchors(failing, grid, _reach(done, grid, name))
+            if ctx.reweight
+            else list(failing)
+        )
     base_anchor = _nearest(anchors, reference) if anchors else None
     if base_anchor is None:  # every point was resumed: reload the anchors' draws
         anchors = _load_anchors(ctx, name)
