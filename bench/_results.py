@@ -17,3 +17,11 @@ def write_section(text: str, section: str, path: Path = RESULTS) -> None:
         end = old.find("\n## ", start + len(section))
         new = old[:start] + text + ("" if end < 0 else old[end + 1 :])
     path.write_text(new.rstrip() + "\n")
+
+
+POST_STAGES = ("log_likelihood_and_ppc_s", "summary_s", "predict_and_estimands_s", "tables_s")
+
+
+def post_seconds(wall_times: dict[str, float]) -> float:
+    """A fit's post-processing time from fit.json's ``wall_times`` (writing included)."""
+    return sum(wall_times.get(k, 0.0) for k in (*POST_STAGES, "write_s"))

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from _results import write_section  # bench/ is the script's folder
+from _results import post_seconds, write_section  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "_work"
@@ -63,16 +63,7 @@ def fit(data: Path | None, mechanism: str, out: Path) -> dict:
     record = json.loads((out / "fit.json").read_text())
     times = record.get("wall_times", {})
     row |= {k: times.get(k, 0.0) for k in ("build_s", "compile_s", "sampling_s")}
-    row["post_s"] = sum(
-        times.get(k, 0.0)
-        for k in (
-            "log_likelihood_and_ppc_s",
-            "summary_s",
-            "predict_and_estimands_s",
-            "tables_s",
-            "write_s",
-        )
-    )
+    row["post_s"] = post_seconds(times)
     for key in ("divergences", "max_r_hat", "min_ess_bulk", "min_ess_tail"):
         row[key] = record.get(key)
     row["posterior_nc_mb"] = (out / "posterior.nc").stat().st_size / 2**20

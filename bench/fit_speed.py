@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import post_seconds  # bench/ is the script's folder
+
 
 def run(tree: Path, out: Path, data: str | None, extra: list[str], *, cold: bool = False) -> dict:
     exe = tree / ".venv" / "bin" / "bayes-qct"
@@ -51,16 +53,7 @@ def run(tree: Path, out: Path, data: str | None, extra: list[str], *, cold: bool
     record = json.loads((out / "fit.json").read_text())
     times = record.get("wall_times", {})
     row |= {k: times.get(k, 0.0) for k in ("build_s", "compile_s", "sampling_s", "fit_total_s")}
-    row["post_s"] = sum(
-        times.get(k, 0.0)
-        for k in (
-            "log_likelihood_and_ppc_s",
-            "summary_s",
-            "predict_and_estimands_s",
-            "tables_s",
-            "write_s",
-        )
-    )
+    row["post_s"] = post_seconds(times)
     row["divergences"] = record.get("divergences")
     row["max_r_hat"] = record.get("max_r_hat")
     row["min_ess_bulk"] = record.get("min_ess_bulk")
