@@ -279,6 +279,28 @@ def test_a_new_anchor_goes_one_value_into_its_run_of_failing_values() -> None:
     assert _next_anchors([-3.0, -2.5], grid) == [-3.0]
     assert _next_anchors([-2.5, -2.0, -1.5], grid) == [-2.0]  # between two: the middle
     assert _next_anchors([0.5, 1.0], grid) == [1.0]
-    # a reach of two steps seen (0 reweighted to -1): the anchor goes two values in
-    assert _next_anchors([-3.0, -2.5, -2.0, -1.5], grid, reach=2) == [-2.5]
-    assert _next_anchors([0.5, 1.0], grid, reach=2) == [1.0]  # never past the run's end
+    # 0 reweighted down to -1 (two steps) but up to 0.5 only: below the run's end at -1.5
+    # the anchor must reach up one step, so -2 (from which -3 is two steps down)
+    runs = [-3.0, -2.5, -2.0, -1.5, 1.0]
+    assert _next_anchors(runs, grid, reach=(2, 1)) == [-2.0, 1.0]
+    assert _next_anchors(runs, grid, reach=(1, 2)) == [-2.5, 1.0]
+    assert _next_anchors([0.5, 1.0], grid, reach=(2, 2)) == [1.0]  # never past the end
+
+
+def test_reach_is_counted_each_way_from_reweighted_points() -> None:
+    from bayes_qct.fitting.sweep_points import PointResult
+    from bayes_qct.fitting.sweep_runs import _reach
+
+    grid = (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)
+
+    def result(method, source):
+        return PointResult({}, pd.DataFrame(), method, "converged", source=source)
+
+    done = {
+        0.0: result("refit", "phi=0"),
+        -1.0: result("reweighted", "phi=0"),
+        0.5: result("reweighted", "phi=0"),
+        -0.5: result("reweighted", "phi=0"),
+    }
+    assert _reach(done, grid, "phi") == (2, 1)
+    assert _reach({}, grid, "phi") == (1, 1)

@@ -194,25 +194,31 @@ def _nearest(anchors: dict[float, Anchor], value: float) -> Anchor:
     return anchors[min(anchors, key=lambda a: (abs(a - value), a))]
 
 
-def _reach(done: dict[float, PointResult], grid: tuple[float, ...], name: str) -> int:
-    """Return the most grid steps a reweighted point has been from its anchor (at least 1)."""
-    steps = [1]
+def _reach(done: dict[float, PointResult], grid: tuple[float, ...], name: str) -> tuple[int, int]:
+    """Return the most grid steps reweighting has reached below and above an anchor (>= 1).
+
+    The two differ: moving phi one way changes the weights faster than the other.
+    """
+    down, up = [1], [1]
     for value, result in done.items():
         if result.method != "reweighted" or not result.source.startswith(f"{name}="):
             continue
         anchor = float(result.source.split("=", 1)[1])
         if anchor in grid and value in grid:
-            steps.append(abs(grid.index(value) - grid.index(anchor)))
-    return max(steps)
+            steps = grid.index(value) - grid.index(anchor)
+            (up if steps > 0 else down).append(abs(steps))
+    return max(down), max(up)
 
 
-def _next_anchors(failing: list[float], grid: tuple[float, ...], reach: int = 1) -> list[float]:
+def _next_anchors(
+    failing: list[float], grid: tuple[float, ...], reach: tuple[int, int] = (1, 1)
+) -> list[float]:
     """One new anchor in each run of consecutive failing grid values.
 
-    Reweighting reaches ``reach`` grid steps or so from an anchor (the most seen so
-    far), so the anchor goes that many values in from the end of the run next to an
-    evaluated value (then its draws can reach back to that end too), or to the middle
-    of a run between two evaluated values. A reach that does not hold at the new anchor
+    Reweighting reaches ``reach`` = (below, above) grid steps or so from an anchor (the
+    most seen so far), so in a run next to an evaluated value the anchor goes as far in
+    as it can while still reaching back to the run's end at that side; in a run between
+    two evaluated values, to its middle. A reach that does not hold at the new anchor
     costs one more round, never a point: every point's own k decides.
     """
     runs: list[list[float]] = []
@@ -222,14 +228,15 @@ def _next_anchors(failing: list[float], grid: tuple[float, ...], reach: int = 1)
                 runs[-1].append(value)
             else:
                 runs.append([value])
+    below, above = reach
     chosen = []
     for run in runs:
         left = grid.index(run[0]) > 0  # an evaluated value below the run
         right = grid.index(run[-1]) < len(grid) - 1  # and above it
-        if left and not right:
-            chosen.append(run[min(reach, len(run) - 1)])
-        elif right and not left:
-            chosen.append(run[max(len(run) - 1 - reach, 0)])
+        if left and not right:  # the anchor reaches down to the run's first value
+            chosen.append(run[min(below, len(run) - 1)])
+        elif right and not left:  # the anchor reaches up to the run's last value
+            chosen.append(run[max(len(run) - 1 - above, 0)])
         else:
             chosen.append(run[len(run) // 2])
     return chosen
