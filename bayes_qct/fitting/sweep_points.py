@@ -140,11 +140,10 @@ class ShiftSweep:
                 fixed_parts = design.estimand_parts(base, self.cohort)
             self._split = (varying, fixed_parts)
         varying, fixed_parts = self._split
-        moved = predictor.rows_moved(params)
-        if fixed_parts is None or not np.isin(moved, varying).all():
-            return design.estimand_parts(self._predict(spec, params), self.cohort)
-        some = predictor.row_predictions(varying, rng=self._rng(spec), params=params)
-        if some is None:
+        some = None
+        if fixed_parts is not None and np.isin(predictor.rows_moved(params), varying).all():
+            some = predictor.row_predictions(varying, rng=self._rng(spec), params=params)
+        if some is None:  # every row, as the fit predicts them
             return design.estimand_parts(self._predict(spec, params), self.cohort)
         return fixed_parts + design.estimand_parts(some, self.cohort)
 
