@@ -115,7 +115,7 @@ class Predictor:
         if shift is None:
             return expected, prob_any
         shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), self.eta.shape)
-        moved_of_rows = np.flatnonzero((shift[..., rows] != 0).reshape(-1, rows.size).any(axis=0))
+        moved_of_rows = np.flatnonzero(np.isin(rows, self._moved(shift)))
         if moved_of_rows.size == 0:
             return expected, prob_any
         moved = rows[moved_of_rows]
@@ -130,14 +130,17 @@ class Predictor:
         prob_any[..., moved_of_rows] = family.prob_any(reference, eta, *params)
         return expected, prob_any
 
-    def rows_moved(self, params: Any) -> np.ndarray:
-        """Rows whose predictions a post-processing shift at ``params`` changes."""
-        shift = self._shift(params)
+    def _moved(self, shift: np.ndarray | None) -> np.ndarray:
+        """Rows a shift is non-zero on (in any draw)."""
         if shift is None:
             return np.array([], dtype=np.int64)
         n_rows = self.eta.shape[-1]
         shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), self.eta.shape)
         return np.flatnonzero((shift != 0).reshape(-1, n_rows).any(axis=0))
+
+    def rows_moved(self, params: Any) -> np.ndarray:
+        """Rows whose predictions a post-processing shift at ``params`` changes."""
+        return self._moved(self._shift(params))
 
     def row_predictions(
         self, rows: np.ndarray, *, rng: np.random.Generator, params: Any = None
