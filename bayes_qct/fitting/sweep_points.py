@@ -28,11 +28,12 @@ from bayes_qct.constants import SAMPLE_DIMS
 from bayes_qct.data.cohort import Cohort
 from bayes_qct.estimands.importance import psis_weights
 from bayes_qct.estimands.prior_sensitivity import k_threshold
-from bayes_qct.fitting.stages import estimands_of
+from bayes_qct.fitting.stages import draw_blocks, estimands_of
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.pointwise import dropout_loglik_draws
 from bayes_qct.modeling.predict import Predictor
+from bayes_qct.modeling.reweight import Reweighter, reweightable
 from bayes_qct.modeling.spec import ModelSpec
 
 
@@ -293,7 +294,25 @@ class PosteriorSweep:
     reweight: bool = True
     """False: refit every point (no importance reweighting)."""
 
+    _mover: tuple[Anchor, Reweighter] | None = None
+    """The last anchor's :class:`Reweighter` (its pmf grids are kept for one anchor only)."""
+
+    def _reweighter(self, anchor: Anchor) -> Reweighter | None:
+        """Return the anchor's one-pass reweighter, where the mechanism and design allow one."""
+        spec = self.spec_at({self.parameter: anchor.value})
+        if not reweightable(spec):
+            return None
+        if self._mover is None or self._mover[0] is not anchor:
+            self._mover = None  # free the previous anchor's grids first
+            blocks = draw_blocks(anchor.posterior, len(self.cohort.data))
+            mover = Reweighter(anchor.posterior, self.cohort, spec, self.parameter, blocks)
+            self._mover = (anchor, mover)
+        return self._mover[1]
+
     def _total(self, anchor: Anchor, value: float) -> np.ndarray:
+        mover = self._reweighter(anchor)
+        if mover is not None:
+            return mover.loglik(value).ravel()
         spec = self.spec_at({self.parameter: anchor.value})
         ll = dropout_loglik_draws(
             anchor.posterior, self.cohort, spec, params={self.parameter: value}
@@ -312,6 +331,24 @@ class PosteriorSweep:
         """ArviZ's Pareto k threshold for the anchor's number of draws."""
         return k_threshold(int(anchor.posterior.sizes["chain"] * anchor.posterior.sizes["draw"]))
 
+    def evaluate_many(
+        self, values: list[float], anchor: Anchor, *, threads: int | None = None
+    ) -> list[PointResult | None]:
+        """:meth:`evaluate` of several values from one anchor, side by side on threads.
+
+        NumPy releases the GIL in its array work and each value draws from its own
+        generator, so the results equal those evaluated one at a time; what every value
+        shares (the anchor's reweighter and log-likelihood) is made first.
+        """
+        self._reweighter(anchor)
+        if self.reweight and anchor.loglik is None:
+            anchor.loglik = self._total(anchor, anchor.value)
+        threads = min(threads or os.cpu_count() or 1, len(values))
+        if threads <= 1:
+            return [self.evaluate(value, anchor) for value in values]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(lambda value: self.evaluate(value, anchor), values))
+
     def evaluate(self, value: float, anchor: Anchor) -> PointResult | None:
         """Return the point's estimands from ``anchor`` (``None``: k too high, refit it)."""
         start = time.perf_counter()
@@ -324,7 +361,11 @@ class PosteriorSweep:
             if not khat <= self.threshold(anchor):
                 return None
             method = "reweighted"
-        draws = estimands_of(anchor.posterior, self.cohort, spec)
+        mover = self._reweighter(anchor)
+        if mover is not None:  # the same numbers as estimands_of at ``value``, one pass
+            draws = mover.estimands(value)
+        else:
+            draws = estimands_of(anchor.posterior, self.cohort, spec)
         return PointResult(
             point={self.parameter: value},
             contrasts=_contrasts(spec, draws, weights),

@@ -10,6 +10,7 @@ one.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -67,12 +68,18 @@ class Base:
 
     spec: ModelSpec
     posterior: xr.Dataset
-    log_likelihood: xr.Dataset
+    log_likelihood_of: Callable[[], xr.Dataset]
+    """The pointwise log-likelihood, computed when first asked (the prior sensitivity)."""
     description: dict[str, Any]
     n_observed: int
     versions: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=command_line)
     wall_times: dict[str, float] = field(default_factory=dict)
+
+    @functools.cached_property
+    def log_likelihood(self) -> xr.Dataset:
+        """The base posterior's pointwise log-likelihood."""
+        return self.log_likelihood_of()
 
 
 def _versions() -> dict[str, Any]:
@@ -157,7 +164,7 @@ def shift_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
     base = Base(
         spec=base_spec,
         posterior=posterior,
-        log_likelihood=tree["log_likelihood"].to_dataset(),
+        log_likelihood_of=lambda: tree["log_likelihood"].to_dataset(),
         description={"fit_folder": str(folder), "reused": bool(fit.reused), "verdict": verdict},
         n_observed=int(model_data(cohort, base_spec).observed.sum()),
         versions=fit.record.versions,
@@ -275,13 +282,19 @@ def posterior_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
     while pending:
         anchors |= _fit_anchors(ctx, name, [v for v in to_fit if v not in anchors])
         failing = []
+        by_anchor: dict[float, list[float]] = {}  # the engine keeps one anchor's grids at a time
         for value in pending:
-            result = engine.evaluate(value, _nearest(anchors, value))
-            if result is None:
-                failing.append(value)
-                continue
-            ctx.store.save(plan.point_id({name: value}), result.record())
-            done[value] = result
+            by_anchor.setdefault(_nearest(anchors, value).value, []).append(value)
+        for key, values in sorted(by_anchor.items()):
+            for value, result in zip(
+                values, engine.evaluate_many(values, anchors[key]), strict=True
+            ):
+                if result is None:
+                    failing.append(value)
+                    continue
+                ctx.store.save(plan.point_id({name: value}), result.record())
+                done[value] = result
+        failing.sort()
         ctx.report(f"  {len(done)}/{len(grid)} points; {len(failing)} need a refit")
         pending = failing
         to_fit = (
@@ -299,7 +312,7 @@ def posterior_sweep(ctx: SweepContext) -> tuple[list[PointResult], Base]:
     base = Base(
         spec=spec,
         posterior=base_anchor.posterior,
-        log_likelihood=log_likelihood_dataset(base_anchor.posterior, cohort, spec),
+        log_likelihood_of=lambda: log_likelihood_dataset(base_anchor.posterior, cohort, spec),
         description={
             "anchors": sorted(anchors),
             "reference_anchor": base_anchor.value,

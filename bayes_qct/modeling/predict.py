@@ -149,13 +149,12 @@ class Predictor:
 
         The same numbers as :meth:`predict` gives for those rows, from the same random
         stream: the missing rows are drawn in one call, so ``rows`` must hold every
-        missing row or none (then ``rng`` is not used). ``None`` where the missing
-        counts are drawn through their pmf (a mechanism that reweights them; a family
-        without a direct draw): :meth:`predict` is the way then.
+        missing row or none (then ``rng`` is not used). ``None`` where ``rows`` hold
+        the missing rows and their counts are drawn through their pmf (a mechanism
+        that reweights them; a family without a direct draw): :meth:`predict` is the
+        way then.
         """
         data, family = self.data, self.family
-        if self.mechanism.missing_log_weight is not None or family.draw is None:
-            return None
         rows = np.asarray(rows, dtype=np.int64)
         missing = data.missing_rows
         where = np.searchsorted(rows, missing)
@@ -164,6 +163,8 @@ class Predictor:
             raise ValueError("row_predictions takes every missing row or none")
         if not held.any():
             missing = missing[:0]
+        elif self.mechanism.missing_log_weight is not None or family.draw is None:
+            return None
         shift = self._shift(self.spec.mechanism_params if params is None else params)
         expected, prob_any = self._rates(shift, rows)
         completed = np.broadcast_to(data.y[rows], expected.shape).copy()
@@ -296,23 +297,60 @@ def missing_pmf(
     The outcome model's pmf with the row's trials, reweighted by the mechanism's
     P(missing | k) on dropout rows where it has one (selection), and normalised.
     """
+    pmf = family_missing_pmf(family, data, eta, row_params, draws)
+    pmf = weigh_missing_pmf(pmf, design, mechanism, values, data, draws)
+    return pmf / pmf.sum(axis=-1, keepdims=True)
+
+
+def family_missing_pmf(
+    family: Family,
+    data: ModelData,
+    eta: np.ndarray,
+    row_params: tuple[np.ndarray, ...],
+    draws: slice,
+) -> np.ndarray:
+    """Return the outcome model's pmf of each missing count (draws x missing x k)."""
     rows = data.missing_rows
-    pmf = family.pmf(
+    return family.pmf(
         data.trials[rows],
         eta[draws][:, rows],
         *(p[draws][:, rows] for p in row_params),
         k_max=data.k_max,
     )
+
+
+def weigh_missing_pmf(
+    pmf: np.ndarray,
+    design: Design,
+    mechanism: Mechanism,
+    values: dict[str, Any],
+    data: ModelData,
+    draws: slice,
+) -> np.ndarray:
+    """Return the missing rows' pmf times the mechanism's P(missing | k) (``pmf`` unchanged).
+
+    Unnormalised: on a missing dropout row the sum over k is then the response model's
+    P(missing) of the row (the selection model's term summed out over the count).
+    ``values`` are the parameters' draws (all draws; ``draws`` picks the block). Without
+    a weight, ``pmf`` itself is returned.
+    """
+    rows = data.missing_rows
     is_dropout = np.isin(rows, data.dropout_rows)
-    if mechanism.missing_log_weight is not None and is_dropout.any():
-        # P(missing | k) depends on the design's dropout keys only: once per key
-        block = {k: v[draws] for k, v in values.items()}
-        dropout = rows[is_dropout]
-        first, inverse = missing_groups(design.dropout_keys(data, dropout))
-        eta_r = design.dropout_predictor(NP, block, data)[:, dropout[first]]
-        weight = mechanism.missing_log_weight(block, eta_r, data.trials[dropout[first]], data.k_max)
-        pmf[:, is_dropout] *= np.exp(weight)[:, inverse]
-    return pmf / pmf.sum(axis=-1, keepdims=True)
+    if mechanism.missing_log_weight is None or not is_dropout.any():
+        return pmf
+    # P(missing | k) depends on the design's dropout keys only: once per key
+    block = {k: v[draws] for k, v in values.items()}
+    dropout = rows[is_dropout]
+    first, inverse = missing_groups(design.dropout_keys(data, dropout))
+    eta_r = design.dropout_predictor(NP, block, data)[:, dropout[first]]
+    weight = mechanism.missing_log_weight(block, eta_r, data.trials[dropout[first]], data.k_max)
+    factor = np.exp(weight)
+    if not is_dropout.all():  # the other missing rows: a factor of one, as one more key
+        factor = np.concatenate([factor, np.ones_like(factor[:, :1])], axis=1)
+        key = np.full(rows.size, factor.shape[1] - 1)
+        key[is_dropout] = inverse
+        inverse = key
+    return pmf * np.take(factor, inverse, axis=1)  # one pass: no masked read-modify-write
 
 
 def _complete(
