@@ -134,3 +134,15 @@ def test_icc_latent_scale():
     assert table.loc["participant", "mean"] == pytest.approx(5 / total)
     assert "pi^2/3" in table.loc["site", "convention"]
     assert math.isclose(LATENT_VARIANCE, math.pi**2 / 3)
+
+
+def test_advice_follows_the_failed_checks() -> None:
+    from bayes_qct.estimands.diagnostics import Diagnostics
+
+    slow = Diagnostics(0, 4000, 1.02, "g_wave[t3]", 440.0, "g_wave[t3]", 700.0, "b0", 0.9, ("r",))
+    assert "longer chains" in slow.advice() and "divergent" not in slow.advice()
+    bad = Diagnostics(5, 4000, 1.02, "b0", 300.0, "b0", 300.0, "b0", 0.1, ("d", "r", "e"))
+    tips = bad.advice()
+    assert "target_accept" in tips and "fix the divergences first" in tips
+    assert "longer chains" not in tips and "E-BFMI" in tips
+    assert Diagnostics(0, 4000, 1.003, "b0", 900.0, "b0", 900.0, "b0", 0.9).advice() == ""

@@ -304,3 +304,40 @@ def test_reach_is_counted_each_way_from_reweighted_points() -> None:
     }
     assert _reach(done, grid, "phi") == (2, 1)
     assert _reach({}, grid, "phi") == (1, 1)
+
+
+def test_sweep_text_warns_of_refits_that_did_not_converge() -> None:
+    from types import SimpleNamespace
+
+    from bayes_qct.reporting.text import sweep_text
+
+    plan = sw.plan_sweep("offending", "selection", {"phi": "-1,0,1"})
+    table = pd.DataFrame(
+        {
+            "phi": [-1.0, 0.0, 1.0],
+            "verdict": ["NOT CONVERGED: r_hat 1.020 > 1.01 (b0)", "converged", "converged"],
+        }
+    )
+    tipping = pd.DataFrame(
+        {"tipping_value": [np.nan], "sentence": [""], "holds_at_reference": [True]}
+    )
+    result = SimpleNamespace(
+        plan=plan,
+        table=table,
+        tipping=tipping,
+        psense=None,
+        heading="offending",
+        record={
+            "methods": {"refit": 2, "reweighted": 1},
+            "base": {
+                "anchors": [-1.0, 0.0],
+                "verdicts": {"-1": "NOT CONVERGED: r_hat 1.020 > 1.01 (b0)", "0": "converged"},
+            },
+        },
+    )
+    text = " ".join(sweep_text(result).split())
+    assert "WARNING: refits that did NOT CONVERGE (phi = -1: r_hat 1.020 > 1.01 (b0))" in text
+    assert "(phi = -1) and any tipping point" in text
+    result.record["base"]["verdicts"]["-1"] = "converged"
+    result.table["verdict"] = "converged"
+    assert "WARNING" not in sweep_text(result)

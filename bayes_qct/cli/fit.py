@@ -57,8 +57,8 @@ def _print_verdict(result: Any, label: str = "") -> None:
         verdict = wrap(f"WARNING {prefix}{diagnostics.verdict()}")
         console.print(verdict, markup=False, highlight=False, soft_wrap=True)
         _say(
-            "WARNING: do not report these estimates before the sampler problems are fixed "
-            "(more tuning, a higher target_accept, or a reparametrised model)."
+            "WARNING: do not report these estimates before the sampler problems are fixed. "
+            f"What usually helps: {diagnostics.advice()}."
         )
 
 

@@ -75,6 +75,39 @@ class Diagnostics:
             return f"Converged: {numbers} ({THRESHOLDS_TEXT})."
         return f"NOT CONVERGED: {'; '.join(self.failures)} ({THRESHOLDS_TEXT})."
 
+    def advice(self) -> str:
+        """Return what usually fixes the failed checks ('' when every check passes).
+
+        Divergences bias the draws near them: more draws do not help, a smaller step
+        (a higher ``target_accept``) or another parametrisation does. Without them, a
+        high r_hat or a low ESS is slow mixing, which longer chains fix.
+        """
+        tips = []
+        if self.divergences > DIVERGENCES_MAX:
+            tips.append(
+                "divergent transitions: raise target_accept in the spec's [sampler] table "
+                "(e.g. 0.95); if they remain, the posterior's geometry needs another "
+                "parametrisation, and more draws will not help"
+            )
+        slow = not self.max_r_hat <= R_HAT_MAX or not (
+            self.min_ess_bulk >= ESS_MIN and self.min_ess_tail >= ESS_MIN
+        )
+        if slow:
+            tips.append(
+                "r_hat / ESS: the chains mix slowly; "
+                + (
+                    "fix the divergences first"
+                    if self.divergences > DIVERGENCES_MAX
+                    else "run longer chains (--draws, e.g. twice as many per chain)"
+                )
+            )
+        if self.min_bfmi < BFMI_MIN:
+            tips.append(
+                "low E-BFMI: the warm-up did not adapt to the posterior's energy "
+                "(heavy tails or a funnel): more warm-up (--tune) or another parametrisation"
+            )
+        return "; ".join(tips)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (NaN as None), with the thresholds used."""
         out = asdict(self)

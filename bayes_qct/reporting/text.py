@@ -235,6 +235,27 @@ def fits_text(table: pd.DataFrame) -> str:
     return "\n".join(block(["fit folder", "missingness", "parameters", "checks"], body))
 
 
+def _unconverged_refits(result: Any, verdicts: dict[str, str]) -> list[str]:
+    """Return a warning naming the refits that failed their checks and their points."""
+    failed = {value: v for value, v in verdicts.items() if not str(v).startswith("converged")}
+    if not failed:
+        return []
+    name = result.plan.parameters[0]
+    table = result.table
+    points = sorted(set(table.loc[table["verdict"].astype(str) != "converged", name]))
+    reasons = "; ".join(
+        f"{name} = {value}: {str(v).removeprefix('NOT CONVERGED: ')}" for value, v in failed.items()
+    )
+    return [
+        wrap(
+            f"WARNING: refits that did NOT CONVERGE ({reasons}). The points from their "
+            f"draws ({name} = {', '.join(f'{v:g}' for v in points)}) and any tipping point "
+            "among them are not to be reported until those refits converge (longer chains: "
+            "--draws; see the verdict column of sensitivity.csv)."
+        )
+    ]
+
+
 def sweep_text(result: Any) -> str:
     """Render a sweep: its grid, how points were obtained, and the tipping points.
 
@@ -255,6 +276,7 @@ def sweep_text(result: Any) -> str:
         lines.append(
             wrap(f"Refitted at {plan.parameters[0]} = {anchors}; other points reweighted.")
         )
+        lines += _unconverged_refits(result, base.get("verdicts", {}))
     references = plan.references()
     shown = tipping
     if len(plan.parameters) == 2:
