@@ -9,7 +9,9 @@ predicts from (or reweights) its draws cannot drift apart.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -39,6 +41,29 @@ class Ops:
     eq: Callable[[Any, Any], Any]
     logsumexp: Callable[[Any], Any]  # over the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
+
+
+CACHE_BLOCK_ELEMENTS = 2**17
+"""Draws x rows of one block of an elementwise NumPy pass (1 MB per float64 array)."""
+
+
+def map_draw_blocks(
+    fn: Callable[[slice], Any], n_draws: int, per_draw: int, *, block: int = CACHE_BLOCK_ELEMENTS
+) -> list[Any]:
+    """Return ``fn(draws)`` over consecutive blocks of draws, in order, a thread per CPU.
+
+    For elementwise work on draws x rows arrays: blocks small enough for the CPU caches
+    give the same numbers as one pass (each entry is computed alike), faster, and NumPy
+    releases the GIL in its ufuncs, so blocks run side by side. ``fn`` must not draw
+    random numbers (a shared stream would depend on the threads' order).
+    """
+    step = max(block // max(per_draw, 1), 1)
+    blocks = [slice(s, min(s + step, n_draws)) for s in range(0, n_draws, step)]
+    threads = min(os.cpu_count() or 1, len(blocks))
+    if threads <= 1:
+        return [fn(b) for b in blocks]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, blocks))
 
 
 def _np_log1mexp(x: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, SAMPLE_DIMS, M
 from bayes_qct.modeling.dropout import DropoutInputs, missing_groups
 from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, get_family
 from bayes_qct.modeling.missingness import get_mechanism
-from bayes_qct.modeling.ops import NP
+from bayes_qct.modeling.ops import NP, map_draw_blocks
 from bayes_qct.modeling.predict import parameter_values
 from bayes_qct.modeling.spec import ModelSpec
 
@@ -104,9 +105,18 @@ def _outcome_draws(
     eta, params = design.outcome_predictors(NP, values, data, family)
     obs = data.obs_rows
     eta_obs, params_obs = eta[:, obs], tuple(p[:, obs] for p in params)
-    loglik = family.logp(NP, data.y[obs], data.trials[obs], eta_obs, *params_obs)
-    rng = np.random.default_rng([seed, 1])
-    replicated = family.sample(rng, data.trials[obs], eta_obs, *params_obs, k_max=data.k_max)
+    y, n = data.y[obs], data.trials[obs]
+
+    def logp(draws: slice) -> np.ndarray:
+        return family.logp(NP, y, n, eta_obs[draws], *(p[draws] for p in params_obs))
+
+    # the log-likelihood in cache-sized blocks on its own threads, beside the replicates
+    # (one stream, drawn in one call as before)
+    with ThreadPoolExecutor(1) as pool:
+        parts = pool.submit(map_draw_blocks, logp, eta_obs.shape[0], obs.size)
+        rng = np.random.default_rng([seed, 1])
+        replicated = family.sample(rng, n, eta_obs, *params_obs, k_max=data.k_max)
+        loglik = np.concatenate(parts.result(), axis=0)
     return loglik, replicated
 
 

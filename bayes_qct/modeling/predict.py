@@ -19,7 +19,7 @@ from bayes_qct.modeling.designs.base import DIM_ROW, SAMPLE_DIMS, Design, ModelD
 from bayes_qct.modeling.dropout import missing_groups
 from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, Family, get_family
 from bayes_qct.modeling.missingness import Mechanism, get_mechanism
-from bayes_qct.modeling.ops import NP
+from bayes_qct.modeling.ops import NP, map_draw_blocks
 from bayes_qct.modeling.spec import ModelSpec
 
 DIM_MISSING = "missing_row"
@@ -105,10 +105,16 @@ class Predictor:
         """
         family, reference = self.family, self.data.reference_trials
         if self._base is None:
-            self._base = (
-                family.mean(self.eta, *self.row_params, n=reference),
-                family.prob_any(reference, self.eta, *self.row_params),
-            )
+
+            def rates(draws: slice) -> tuple[np.ndarray, np.ndarray]:
+                eta, params = self.eta[draws], tuple(p[draws] for p in self.row_params)
+                return (
+                    family.mean(eta, *params, n=reference),
+                    family.prob_any(reference, eta, *params),
+                )
+
+            parts = map_draw_blocks(rates, self.eta.shape[0], self.eta.shape[-1])
+            self._base = tuple(np.concatenate(a, axis=0) for a in zip(*parts, strict=True))
         n_rows = self.eta.shape[-1]
         rows = np.arange(n_rows) if rows is None else np.asarray(rows)
         expected, prob_any = self._base[0][:, rows], self._base[1][:, rows]
