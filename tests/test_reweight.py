@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -57,3 +58,32 @@ def test_reweighter_is_for_selection_type_mechanisms_only() -> None:
         )
     )
     assert not reweightable(spec_from_dict({"outcome": "offending"}))
+
+
+def test_points_of_one_anchor_on_threads_equal_one_at_a_time(cohort) -> None:
+    from bayes_qct.fitting.sweep_points import Anchor, PosteriorSweep
+
+    data = model_data(cohort, _spec(-1.0))
+    post = fake_posterior(data, chains=2, draws=50, seed=4)
+
+    def spec_at(point):
+        return _spec(point["phi"])
+
+    values = [-1.0, -0.95, -0.9, -0.5, 3.0]
+    threaded = PosteriorSweep(cohort, spec_at, "phi").evaluate_many(
+        values, Anchor(-1.0, post, "converged"), threads=2
+    )
+    serial = PosteriorSweep(cohort, spec_at, "phi")
+    anchor = Anchor(-1.0, post, "converged")
+    methods = []
+    for value, result in zip(values, threaded, strict=True):
+        alone = serial.evaluate(value, anchor)
+        assert (result is None) == (alone is None)
+        if result is None:
+            methods.append(None)
+            continue
+        methods.append(result.method)
+        assert result.pareto_k == alone.pareto_k or np.isnan(alone.pareto_k)
+        columns = ["mean", "sd", "lower", "upper", "prob_positive"]
+        pd.testing.assert_frame_equal(result.contrasts[columns], alone.contrasts[columns])
+    assert methods[0] == "refit" and "reweighted" in methods

@@ -334,33 +334,51 @@ class PosteriorSweep:
     def evaluate_many(
         self, values: list[float], anchor: Anchor, *, threads: int | None = None
     ) -> list[PointResult | None]:
-        """:meth:`evaluate` of several values from one anchor, side by side on threads.
+        """:meth:`evaluate` of several values from one anchor; estimands side by side.
 
-        NumPy releases the GIL in its array work and each value draws from its own
-        generator, so the results equal those evaluated one at a time; what every value
-        shares (the anchor's reweighter and log-likelihood) is made first.
+        The importance weights come first, one value after another: the Pareto
+        smoothing calls SciPy's ``logsumexp``, whose array-API check loads the JAX
+        module ArviZ registers lazily, and two threads loading it at once fail. The
+        estimands then run on a thread per CPU: NumPy releases the GIL in its array
+        work and each value draws from its own generator, so the results equal those
+        evaluated one at a time.
         """
-        self._reweighter(anchor)
-        if self.reweight and anchor.loglik is None:
-            anchor.loglik = self._total(anchor, anchor.value)
+        self._reweighter(anchor)  # built once, before the threads
+        weighed = [self._weigh(value, anchor) for value in values]
         threads = min(threads or os.cpu_count() or 1, len(values))
+
+        def one(job: tuple[float, Any]) -> PointResult | None:
+            value, weighing = job
+            return None if weighing is None else self._estimate(value, anchor, *weighing)
+
+        jobs = list(zip(values, weighed, strict=True))
         if threads <= 1:
-            return [self.evaluate(value, anchor) for value in values]
+            return [one(job) for job in jobs]
         with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(lambda value: self.evaluate(value, anchor), values))
+            return list(pool.map(one, jobs))
 
     def evaluate(self, value: float, anchor: Anchor) -> PointResult | None:
         """Return the point's estimands from ``anchor`` (``None``: k too high, refit it)."""
+        weighing = self._weigh(value, anchor)
+        return None if weighing is None else self._estimate(value, anchor, *weighing)
+
+    def _weigh(self, value: float, anchor: Anchor) -> tuple | None:
+        """Return (weights, k, method, seconds) of ``value`` from ``anchor``; ``None``: refit."""
+        start = time.perf_counter()
+        if value == anchor.value:
+            return None, np.nan, "refit", 0.0
+        if not self.reweight:
+            return None
+        weights, khat = self.weights(anchor, value)
+        if not khat <= self.threshold(anchor):
+            return None
+        return weights, khat, "reweighted", time.perf_counter() - start
+
+    def _estimate(
+        self, value: float, anchor: Anchor, weights: Any, khat: float, method: str, spent: float
+    ) -> PointResult:
         start = time.perf_counter()
         spec = self.spec_at({self.parameter: value})
-        weights, khat, method = None, np.nan, "refit"
-        if value != anchor.value:
-            if not self.reweight:
-                return None
-            weights, khat = self.weights(anchor, value)
-            if not khat <= self.threshold(anchor):
-                return None
-            method = "reweighted"
         mover = self._reweighter(anchor)
         if mover is not None:  # the same numbers as estimands_of at ``value``, one pass
             draws = mover.estimands(value)
@@ -374,5 +392,5 @@ class PosteriorSweep:
             pareto_k=khat,
             ess=np.nan if weights is None else float(1.0 / np.sum(weights**2)),
             source=f"{self.parameter}={anchor.value:g}",
-            seconds=time.perf_counter() - start,
+            seconds=spent + time.perf_counter() - start,
         )
