@@ -116,6 +116,8 @@ class ShiftSweep:
     _parts: dict[float, Any] = field(default_factory=dict)
     _split: tuple[np.ndarray, Any] | None = None
     """The rows predicted at each value, and the parts of all the others."""
+    _results: dict[tuple, PointResult] = field(default_factory=dict)
+    """Points evaluated ahead by :meth:`prepare`."""
 
     def _predictor_of(self, spec: ModelSpec) -> Predictor:
         if self._predictor is None:
@@ -182,20 +184,23 @@ class ShiftSweep:
                 if value not in self._parts:
                     jobs.setdefault(value, args)
         values = list(jobs)
-        if not values:
-            return
-        self._parts[values[0]] = self._value_parts(*jobs[values[0]])  # shared set-up first
+        threads = threads or os.cpu_count() or 1
+        if values:
+            self._parts[values[0]] = self._value_parts(*jobs[values[0]])  # shared set-up
         rest = values[1:]
-        threads = min(threads or os.cpu_count() or 1, len(rest))
-        if threads <= 1:
-            self._parts.update({v: self._value_parts(*jobs[v]) for v in rest})
-            return
         with ThreadPoolExecutor(threads) as pool:
             done = list(pool.map(lambda v: self._value_parts(*jobs[v]), rest))
-        self._parts.update(zip(rest, done, strict=True))
+            self._parts.update(zip(rest, done, strict=True))
+            # and the points' estimands and summaries from the parts, side by side too
+            results = list(pool.map(self._evaluate_now, points))
+        self._results.update({_key(p): r for p, r in zip(points, results, strict=True)})
 
     def evaluate(self, point: Mapping[str, float]) -> PointResult:
-        """Return the estimands at ``point``."""
+        """Return the estimands at ``point`` (computed by :meth:`prepare`, or now)."""
+        done = self._results.pop(_key(point), None)
+        return done if done is not None else self._evaluate_now(point)
+
+    def _evaluate_now(self, point: Mapping[str, float]) -> PointResult:
         start = time.perf_counter()
         spec = self.spec_at(point)
         design = get_design(spec.design)
@@ -221,6 +226,10 @@ class ShiftSweep:
             source=self.source,
             seconds=time.perf_counter() - start,
         )
+
+
+def _key(point: Mapping[str, float]) -> tuple:
+    return tuple(sorted(point.items()))
 
 
 def _combined(by_status: Mapping[str, xr.Dataset]) -> xr.Dataset:

@@ -25,6 +25,11 @@ def binomial(rng: np.random.Generator, n: Any, eta: np.ndarray) -> np.ndarray:
     return rng.binomial(_trials(n, eta.shape), _sigmoid(eta)).astype(np.float64)
 
 
+def _counting_trials(n: Any, shape: tuple[int, ...], counting: np.ndarray) -> np.ndarray:
+    """Return the trials of the ``counting`` entries only (no full-size copy first)."""
+    return np.broadcast_to(np.asarray(n, dtype=np.float64), shape)[counting].astype(np.int64)
+
+
 def _not_structural(rng: np.random.Generator, eta: np.ndarray, zeta: np.ndarray) -> np.ndarray:
     """Entries that escape the structural zero: the count is drawn for those only."""
     return rng.random(eta.shape) >= _sigmoid(np.broadcast_to(zeta, eta.shape))
@@ -36,7 +41,7 @@ def zero_inflated_binomial(
     """Zero with probability sigmoid(zeta), else a binomial count."""
     counting = _not_structural(rng, eta, zeta)
     out = np.zeros(eta.shape)
-    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], _sigmoid(eta[counting]))
+    out[counting] = rng.binomial(_counting_trials(n, eta.shape, counting), _sigmoid(eta[counting]))
     return out
 
 
@@ -59,5 +64,5 @@ def zero_inflated_beta_binomial(
     counting = _not_structural(rng, eta, zeta)
     out = np.zeros(eta.shape)
     p = _beta_p(rng, eta[counting], np.broadcast_to(kappa, eta.shape)[counting])
-    out[counting] = rng.binomial(_trials(n, eta.shape)[counting], p)
+    out[counting] = rng.binomial(_counting_trials(n, eta.shape, counting), p)
     return out
