@@ -345,25 +345,18 @@ class PosteriorSweep:
     ) -> list[PointResult | None]:
         """:meth:`evaluate` of several values from one anchor; estimands side by side.
 
-        The importance weights come first, one value after another: the Pareto
-        smoothing calls SciPy's ``logsumexp``, whose array-API check loads the JAX
-        module ArviZ registers lazily, and two threads loading it at once fail. The
-        estimands then run on a thread per CPU: NumPy releases the GIL in its array
-        work and each value draws from its own generator, so the results equal those
-        evaluated one at a time.
+        The weights come first, serially: Pareto smoothing calls SciPy's ``logsumexp``,
+        whose array-API check loads the JAX module ArviZ registers lazily, and two
+        threads loading it at once fail. The estimands then run on a thread per CPU
+        (NumPy releases the GIL; each value has its own generator): the same results.
         """
         self._reweighter(anchor)  # built once, before the threads
-        weighed = [self._weigh(value, anchor) for value in values]
-        threads = min(threads or os.cpu_count() or 1, len(values))
+        jobs = [(value, self._weigh(value, anchor)) for value in values]
 
         def one(job: tuple[float, Any]) -> PointResult | None:
-            value, weighing = job
-            return None if weighing is None else self._estimate(value, anchor, *weighing)
+            return None if job[1] is None else self._estimate(job[0], anchor, *job[1])
 
-        jobs = list(zip(values, weighed, strict=True))
-        if threads <= 1:
-            return [one(job) for job in jobs]
-        with ThreadPoolExecutor(threads) as pool:
+        with ThreadPoolExecutor(min(threads or os.cpu_count() or 1, len(values) or 1)) as pool:
             return list(pool.map(one, jobs))
 
     def evaluate(self, value: float, anchor: Anchor) -> PointResult | None:
