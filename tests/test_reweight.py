@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from bayes_qct.fitting import stages
-from bayes_qct.modeling import predict, reweight
+from bayes_qct.modeling import missing_pmf, reweight
 from bayes_qct.modeling.build import model_data
 from bayes_qct.modeling.pointwise import dropout_loglik_draws
 from bayes_qct.modeling.reweight import Reweighter, reweightable
@@ -35,8 +35,7 @@ def test_reweighter_equals_estimands_of_and_the_dropout_loglik(cohort, monkeypat
     post = fake_posterior(data, chains=2, draws=6, seed=3)  # phi fixed: not a draw
     if small:  # several draw blocks, several pmf sub-blocks in each, nothing cached
         monkeypatch.setattr(stages, "BLOCK_ELEMENTS", 2 * 3 * data.n_rows)
-        monkeypatch.setattr(predict, "PMF_ELEMENTS", 2 * data.missing_rows.size * 31)
-        monkeypatch.setattr(reweight, "PMF_ELEMENTS", 2 * data.missing_rows.size * 31)
+        monkeypatch.setattr(missing_pmf, "PMF_ELEMENTS", 2 * data.missing_rows.size * 31)
         monkeypatch.setattr(reweight, "CACHE_BYTES", 0)
     assert reweightable(anchor)
     blocks = stages.draw_blocks(post, len(cohort.data))

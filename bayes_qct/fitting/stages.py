@@ -28,7 +28,7 @@ from bayes_qct.modeling.build import build_model, prepared_data
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_DROPOUT, DIM_OBS, DIM_ROW
 from bayes_qct.modeling.pointwise import add_predictive_groups, replicate_draws
-from bayes_qct.modeling.predict import predict
+from bayes_qct.modeling.predict import estimands_rng, predict
 from bayes_qct.modeling.spec import ModelSpec
 
 Sampler = Callable[..., tuple[Any, Any]]
@@ -118,7 +118,7 @@ def estimands_of(posterior: Any, cohort: Cohort, spec: ModelSpec) -> Any:
     import xarray as xr
 
     design = get_design(spec.design)
-    rng = np.random.default_rng([spec.sampler.seed, 3])
+    rng = estimands_rng(spec)
     parts = []
     for block in draw_blocks(posterior, len(cohort.data)):
         draws = posterior.isel(draw=block)

@@ -32,7 +32,7 @@ from bayes_qct.fitting.stages import draw_blocks, estimands_of
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.pointwise import dropout_loglik_draws
-from bayes_qct.modeling.predict import Predictor
+from bayes_qct.modeling.predict import Predictor, estimands_rng
 from bayes_qct.modeling.reweight import Reweighter, reweightable
 from bayes_qct.modeling.spec import ModelSpec
 
@@ -125,7 +125,7 @@ class ShiftSweep:
         return self._predictor
 
     def _rng(self, spec: ModelSpec) -> np.random.Generator:
-        return np.random.default_rng([spec.sampler.seed, 3])  # the fit's own stream
+        return estimands_rng(spec)  # the fit's own stream
 
     def _predict(self, spec: ModelSpec, params: Mapping[str, Any]) -> xr.Dataset:
         predictor = self._predictor_of(spec)

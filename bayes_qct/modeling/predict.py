@@ -16,8 +16,8 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import prepared_data, sample_from_pmf
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.designs.base import DIM_ROW, SAMPLE_DIMS, Design, ModelData, stacked_draws
-from bayes_qct.modeling.dropout import missing_groups
-from bayes_qct.modeling.likelihoods import PMF_ELEMENTS, Family, get_family
+from bayes_qct.modeling.likelihoods import Family, get_family
+from bayes_qct.modeling.missing_pmf import missing_pmf, pmf_blocks
 from bayes_qct.modeling.missingness import Mechanism, get_mechanism
 from bayes_qct.modeling.ops import NP, map_draw_blocks
 from bayes_qct.modeling.spec import ModelSpec
@@ -288,75 +288,9 @@ def predict(
     return predictor.predict(rng=rng, imputed_pmf=pmf)
 
 
-def missing_pmf(
-    design: Design,
-    family: Family,
-    mechanism: Mechanism,
-    values: dict[str, Any],
-    data: ModelData,
-    eta: np.ndarray,
-    row_params: tuple[np.ndarray, ...],
-    draws: slice,
-) -> np.ndarray:
-    """Pmf over 0..k_max of each missing count for a block of draws (draws x missing x k).
-
-    The outcome model's pmf with the row's trials, reweighted by the mechanism's
-    P(missing | k) on dropout rows where it has one (selection), and normalised.
-    """
-    pmf = family_missing_pmf(family, data, eta, row_params, draws)
-    pmf = weigh_missing_pmf(pmf, design, mechanism, values, data, draws)
-    return pmf / pmf.sum(axis=-1, keepdims=True)
-
-
-def family_missing_pmf(
-    family: Family,
-    data: ModelData,
-    eta: np.ndarray,
-    row_params: tuple[np.ndarray, ...],
-    draws: slice,
-) -> np.ndarray:
-    """Return the outcome model's pmf of each missing count (draws x missing x k)."""
-    rows = data.missing_rows
-    return family.pmf(
-        data.trials[rows],
-        eta[draws][:, rows],
-        *(p[draws][:, rows] for p in row_params),
-        k_max=data.k_max,
-    )
-
-
-def weigh_missing_pmf(
-    pmf: np.ndarray,
-    design: Design,
-    mechanism: Mechanism,
-    values: dict[str, Any],
-    data: ModelData,
-    draws: slice,
-) -> np.ndarray:
-    """Return the missing rows' pmf times the mechanism's P(missing | k) (``pmf`` unchanged).
-
-    Unnormalised: on a missing dropout row the sum over k is then the response model's
-    P(missing) of the row (the selection model's term summed out over the count).
-    ``values`` are the parameters' draws (all draws; ``draws`` picks the block). Without
-    a weight, ``pmf`` itself is returned.
-    """
-    rows = data.missing_rows
-    is_dropout = np.isin(rows, data.dropout_rows)
-    if mechanism.missing_log_weight is None or not is_dropout.any():
-        return pmf
-    # P(missing | k) depends on the design's dropout keys only: once per key
-    block = {k: v[draws] for k, v in values.items()}
-    dropout = rows[is_dropout]
-    first, inverse = missing_groups(design.dropout_keys(data, dropout))
-    eta_r = design.dropout_predictor(NP, block, data)[:, dropout[first]]
-    weight = mechanism.missing_log_weight(block, eta_r, data.trials[dropout[first]], data.k_max)
-    factor = np.exp(weight)
-    if not is_dropout.all():  # the other missing rows: a factor of one, as one more key
-        factor = np.concatenate([factor, np.ones_like(factor[:, :1])], axis=1)
-        key = np.full(rows.size, factor.shape[1] - 1)
-        key[is_dropout] = inverse
-        inverse = key
-    return pmf * np.take(factor, inverse, axis=1)  # one pass: no masked read-modify-write
+def estimands_rng(spec: ModelSpec) -> np.random.Generator:
+    """Return the random stream the estimands' imputed counts come from (fit and sweep)."""
+    return np.random.default_rng([spec.sampler.seed, 3])
 
 
 def _complete(
@@ -389,9 +323,7 @@ def _complete(
     pmf_sum = np.zeros((rows.size, data.k_max + 1))
     if rows.size == 0:
         return completed, pmf_sum
-    step = max(PMF_ELEMENTS // (rows.size * (data.k_max + 1)), 1)
-    for start in range(0, n_samples, step):
-        block = slice(start, min(start + step, n_samples))
+    for block in pmf_blocks(n_samples, data):
         probabilities = missing_pmf(design, family, mechanism, values, data, eta, params, block)
         pmf_sum += probabilities.sum(axis=0)
         completed[block, rows] = sample_from_pmf(probabilities, rng)

@@ -29,10 +29,10 @@ from bayes_qct.data.cohort import Cohort
 from bayes_qct.modeling.build import sample_from_pmf
 from bayes_qct.modeling.designs import get_design
 from bayes_qct.modeling.dropout import DropoutInputs
-from bayes_qct.modeling.likelihoods import PMF_ELEMENTS
+from bayes_qct.modeling.missing_pmf import family_missing_pmf, pmf_blocks, weigh_missing_pmf
 from bayes_qct.modeling.missingness import get_mechanism
 from bayes_qct.modeling.ops import NP
-from bayes_qct.modeling.predict import Predictor, family_missing_pmf, weigh_missing_pmf
+from bayes_qct.modeling.predict import Predictor, estimands_rng
 from bayes_qct.modeling.spec import ModelSpec
 
 CACHE_BYTES = 2**29
@@ -90,13 +90,11 @@ class Reweighter:
         data = blocks[0].data
         missing = data.missing_rows
         others = np.setdiff1d(np.arange(data.n_rows), missing)
-        per_cell = max(missing.size * (data.k_max + 1), 1)
-        keep = posterior.sizes["chain"] * posterior.sizes["draw"] * per_cell * 8 <= CACHE_BYTES
+        per_draw = missing.size * (data.k_max + 1)
+        keep = posterior.sizes["chain"] * posterior.sizes["draw"] * per_draw * 8 <= CACHE_BYTES
         self.blocks = []
         for predictor in blocks:
-            n = predictor.eta.shape[0]
-            step = max(PMF_ELEMENTS // per_cell, 1)
-            steps = [slice(s, min(s + step, n)) for s in range(0, n, step)]
+            steps = pmf_blocks(predictor.eta.shape[0], data)
             grids = None
             if keep and missing.size:
                 grids = [self._grid(predictor, s) for s in steps]
@@ -170,7 +168,7 @@ class Reweighter:
 
     def estimands(self, value: float) -> xr.Dataset:
         """Every estimand per draw at ``value`` (as ``estimands_of`` at that value)."""
-        rng = np.random.default_rng([self.spec.sampler.seed, 3])  # the fit's own stream
+        rng = estimands_rng(self.spec)  # the fit's own stream
         missing = self.data.missing_rows
         out = []
         for block in self.blocks:
