@@ -32,6 +32,7 @@ from bayes_qct.modeling.likelihoods import Family, get_family
 from bayes_qct.modeling.missingness import POSTERIOR, Mechanism, get_mechanism
 from bayes_qct.modeling.ops import PT
 from bayes_qct.modeling.priors import make_prior
+from bayes_qct.modeling.rowgraph import gather
 from bayes_qct.modeling.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -109,13 +110,25 @@ def _outcome_term(family: Family, data: ModelData, eta: Any, params: tuple, inpu
     zero = np.flatnonzero(data.y[obs] == 0)
     positive = np.flatnonzero(data.y[obs] != 0)
 
+    y_obs = np.asarray(data.y[obs], dtype=np.float64)
+    trials = np.asarray(data.trials[obs], dtype=np.float64)
+
     def logp(value: Any, *dist_params: Any) -> Any:
-        # The zero and positive counts as two blocks: a zero-inflated density is a switch
-        # on k == 0, and with k known each block computes only its own branch.
+        # The zero and positive counts as two blocks. Evaluated at the observed counts
+        # (sampling), k and n enter as arrays: the family's conditions on them are known
+        # (ops._pt_where), so each block builds only its own branch of a zero-inflated
+        # or hurdle switch, and the row predictors are taken straight from the
+        # parameters for the block's rows (rowgraph.gather). At any other value, the
+        # plain expression.
         *rest, n = dist_params
+        known = _is_observed(value, y_obs)
         out = pt.zeros(value.shape)
         for rows in (zero, positive):
-            part = family.logp(PT, value[rows], n[rows], *(p[rows] for p in rest))
+            if known:
+                params = (gather(p, rows) for p in rest)
+                part = family.logp(PT, y_obs[rows], trials[rows], *params)
+            else:
+                part = family.logp(PT, value[rows], n[rows], *(p[rows] for p in rest))
             out = pt.set_subtensor(out[rows], part)
         return out
 
@@ -133,6 +146,16 @@ def _outcome_term(family: Family, data: ModelData, eta: Any, params: tuple, inpu
         observed=data.y[obs],
         dims=DIM_OBS,
     )
+
+
+def _is_observed(value: Any, counts: np.ndarray) -> bool:
+    """Tell whether ``value`` is the constant observed counts themselves."""
+    from pytensor.graph.basic import Constant
+
+    if not isinstance(value, Constant):
+        return False
+    data = np.asarray(value.data)
+    return data.shape == counts.shape and bool(np.array_equal(data, counts))
 
 
 def draw_counts(

@@ -73,13 +73,34 @@ def _prepare(ops: Ops, k: Any, n: Any) -> tuple[Any, Any]:
     return ops.minimum(k, n), n
 
 
-def _zero_inflate(ops: Ops, k: Any, zeta: Any, log_p_k: Any, log_p_0: Any) -> Any:
-    """Mixture of a structural zero (logit probability ``zeta``) with a count model."""
+def _by_zero(ops: Ops, k: Any, when_zero: Callable[[], Any], when_positive: Callable[[], Any]):
+    """``where(k == 0, when_zero(), when_positive())``, computing only what known counts need.
+
+    With ``k`` an array (NumPy, or a model block's observed counts) all zero or all
+    positive, only that side is computed: entry for entry the same values.
+    """
+    if isinstance(k, np.ndarray) and k.size:
+        zero = k == 0
+        side = when_zero if zero.all() else when_positive if not zero.any() else None
+        if side is not None:
+            value = side()
+            if isinstance(value, np.ndarray):
+                return np.broadcast_to(value, np.broadcast_shapes(value.shape, k.shape))
+            if value.type.ndim >= k.ndim:
+                return value
+    return ops.where(ops.eq(k, 0.0), when_zero(), when_positive())
+
+
+def _zero_inflate(
+    ops: Ops, k: Any, zeta: Any, log_p_k: Callable[[], Any], log_p_0: Callable[[], Any]
+) -> Any:
+    """Mix a structural zero (logit ``zeta``) with a count model (log pmf at k and at 0)."""
     log_zero, log_count = _log_sigmoids(ops, zeta)
-    return ops.where(
-        ops.eq(k, 0.0),
-        ops.logaddexp(log_zero, log_count + log_p_0),
-        log_count + log_p_k,
+    return _by_zero(
+        ops,
+        k,
+        lambda: ops.logaddexp(log_zero, log_count + log_p_0()),
+        lambda: log_count + log_p_k(),
     )
 
 
@@ -99,8 +120,8 @@ def zib_logp(ops: Ops, k: Any, n: Any, eta: Any, zeta: Any) -> Any:
         ops,
         ks,
         zeta,
-        _binomial_core(ops, ks, n, eta),
-        n * _log_sigmoids(ops, eta)[1],
+        lambda: _binomial_core(ops, ks, n, eta),
+        lambda: n * _log_sigmoids(ops, eta)[1],
     )
     return _support(ops, ops.as_float(k), n, value)
 
@@ -119,8 +140,8 @@ def zibb_logp(ops: Ops, k: Any, n: Any, eta: Any, zeta: Any, kappa: Any) -> Any:
         ops,
         ks,
         zeta,
-        _beta_binomial_core(ops, ks, n, eta, kappa),
-        _beta_binomial_core(ops, zero, n, eta, kappa),
+        lambda: _beta_binomial_core(ops, ks, n, eta, kappa),
+        lambda: _beta_binomial_core(ops, zero, n, eta, kappa),
     )
     return _support(ops, ops.as_float(k), n, value)
 
@@ -130,13 +151,16 @@ def hurdle_bb_logp(ops: Ops, k: Any, n: Any, eta: Any, zeta: Any, kappa: Any) ->
     ks, n = _prepare(ops, k, n)
     n1 = ops.maximum(n, 1.0)  # keeps the unused branch finite when n == 0
     k1 = ops.maximum(ops.minimum(ks, n1), 1.0)
-    log_p0 = _beta_binomial_core(ops, ops.zeros_like(ks), n1, eta, kappa)
-    positive = (
-        log_sigmoid(ops, -zeta)
-        + _beta_binomial_core(ops, k1, n1, eta, kappa)
-        - ops.log1mexp(log_p0)
-    )
-    value = ops.where(ops.eq(ks, 0.0), log_sigmoid(ops, zeta), positive)
+
+    def positive() -> Any:
+        log_p0 = _beta_binomial_core(ops, ops.zeros_like(ks), n1, eta, kappa)
+        return (
+            log_sigmoid(ops, -zeta)
+            + _beta_binomial_core(ops, k1, n1, eta, kappa)
+            - ops.log1mexp(log_p0)
+        )
+
+    value = _by_zero(ops, ks, lambda: log_sigmoid(ops, zeta), positive)
     value = ops.where(ops.eq(n, 0.0), ops.where(ops.eq(ks, 0.0), 0.0, -np.inf), value)
     return _support(ops, ops.as_float(k), n, value)
 

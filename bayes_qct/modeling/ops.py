@@ -39,6 +39,7 @@ class Ops:
     maximum: Callable[[Any, Any], Any]
     as_float: Callable[[Any], Any]
     eq: Callable[[Any, Any], Any]
+    as_index: Callable[[Any], Any]  # whole numbers (as floats or ints) -> int64 indices
     logsumexp: Callable[[Any], Any]  # over the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
 
@@ -97,10 +98,52 @@ NP = Ops(
     maximum=np.maximum,
     as_float=lambda x: np.asarray(x, dtype=np.float64),
     eq=np.equal,
+    as_index=lambda x: np.asarray(x).astype(np.int64),
     logsumexp=_np_logsumexp,
     matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
 )
 """NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
+
+
+def _is_graph(*args: Any) -> bool:
+    from pytensor.graph.basic import Variable
+
+    return any(isinstance(a, Variable) for a in args)
+
+
+def _either(pt_fn: Callable[..., Any], np_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a PT function that stays in NumPy when no argument is a PyTensor variable.
+
+    The observed counts are known when the model is built; kept as arrays, conditions
+    on them (``k == 0``, ``k <= n``) are known too, and :func:`_pt_where` builds only
+    the branch they select.
+    """
+
+    def fn(*args: Any) -> Any:
+        return pt_fn(*args) if _is_graph(*args) else np_fn(*args)
+
+    return fn
+
+
+def _same_shape(x: Any, shape: tuple[int, ...]) -> bool:
+    if _is_graph(x):
+        return tuple(x.type.shape) == shape
+    return np.shape(x) == shape
+
+
+def _pt_where(cond: Any, a: Any, b: Any) -> Any:
+    """``where``; with a known condition that picks one side everywhere, that side."""
+    import pytensor.tensor as pt
+
+    if not _is_graph(cond):
+        known = np.asarray(cond, dtype=bool)
+        if known.all() and _same_shape(a, known.shape):
+            return a
+        if not known.any() and _same_shape(b, known.shape):
+            return b
+        if not _is_graph(a, b):
+            return np.where(known, a, b)
+    return pt.where(cond, a, b)
 
 
 @cache
@@ -108,22 +151,30 @@ def _pytensor_ops() -> Ops:
     """Return the PyTensor backend, built on first use (importing PyTensor costs seconds)."""
     import pytensor.tensor as pt
 
+    from bayes_qct.modeling.rowgraph import compact
+
     return Ops(
         take=lambda x, idx: x[idx],
         take_rows=lambda x, idx: x[idx],
         col=lambda x: x,
         zeros_like=pt.zeros_like,
-        where=pt.where,
+        where=_pt_where,
         log=pt.log,
         exp=pt.exp,
-        softplus=pt.softplus,
-        gammaln=pt.gammaln,
+        # once per distinct row (the zero part's logit has a few values over many rows)
+        softplus=lambda x: compact(pt.softplus, x),
+        gammaln=_either(pt.gammaln, special.gammaln),
         logaddexp=pt.logaddexp,
         log1mexp=pt.log1mexp,
-        minimum=pt.minimum,
-        maximum=pt.maximum,
-        as_float=lambda x: pt.cast(pt.as_tensor_variable(x), "float64"),
-        eq=pt.eq,
+        minimum=_either(pt.minimum, np.minimum),
+        maximum=_either(pt.maximum, np.maximum),
+        as_float=lambda x: (
+            pt.cast(pt.as_tensor_variable(x), "float64")
+            if _is_graph(x)
+            else np.asarray(x, dtype=np.float64)
+        ),
+        eq=_either(pt.eq, np.equal),
+        as_index=lambda x: pt.cast(x, "int64") if _is_graph(x) else np.asarray(x).astype(np.int64),
         logsumexp=lambda x: pt.logsumexp(x, axis=-1),
         matvec=lambda x, beta: x @ beta,
     )

@@ -107,8 +107,16 @@ def _outcome_draws(
     eta_obs, params_obs = eta[:, obs], tuple(p[:, obs] for p in params)
     y, n = data.y[obs], data.trials[obs]
 
+    # zero and positive counts as two blocks: a zero-inflated or hurdle density then
+    # computes one branch per block (likelihoods._by_zero), entry for entry the same
+    blocks = [rows for rows in (np.flatnonzero(y == 0), np.flatnonzero(y != 0)) if rows.size]
+
     def logp(draws: slice) -> np.ndarray:
-        return family.logp(NP, y, n, eta_obs[draws], *(p[draws] for p in params_obs))
+        out = np.empty((draws.stop - draws.start, y.size))
+        for rows in blocks:
+            row_params = (p[draws][:, rows] for p in params_obs)
+            out[:, rows] = family.logp(NP, y[rows], n[rows], eta_obs[draws][:, rows], *row_params)
+        return out
 
     # the log-likelihood in cache-sized blocks on its own threads, beside the replicates
     # (one stream, drawn in one call as before)
