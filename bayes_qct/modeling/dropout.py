@@ -30,6 +30,8 @@ from bayes_qct.modeling.likelihoods import Family, log_choose_table
 from bayes_qct.modeling.ops import NP, Ops, log_sigmoid
 
 _BINOMIAL_FAST = ("binomial", "zero-inflated-binomial")
+_BETA_BINOMIAL = ("beta-binomial", "zero-inflated-beta-binomial")
+_HURDLE = "hurdle-beta-binomial"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ def selection_missing_term(
         if log_choose is None:
             log_choose = log_choose_table(n, k_max)
         return _binomial_missing_term(ops, family, n, eta, row_params, log_miss, log_choose, k_max)
+    known_n = isinstance(n, np.ndarray)
+    if (family.name in _BETA_BINOMIAL and fast) or (family.name == _HURDLE and known_n):
+        return _beta_binomial_missing_term(
+            ops, family, n, eta, row_params, log_miss, k_max, log_choose=log_choose
+        )
     k = np.arange(k_max + 1, dtype=np.float64)
     log_pk = family.logp(ops, k, n[..., None], eta[..., None], *(p[..., None] for p in row_params))
     return ops.logsumexp(log_pk + log_miss)
@@ -121,6 +128,101 @@ def _binomial_missing_term(
     return ops.logaddexp(log_sigmoid(ops, zeta) + log_miss[..., 0], log_sigmoid(ops, -zeta) + count)
 
 
+def _beta_binomial_missing_term(
+    ops: Ops,
+    family: Family,
+    n: Any,
+    eta: Any,
+    row_params: tuple[Any, ...],
+    log_miss: Any,
+    k_max: int,
+    *,
+    log_choose: Any = None,
+) -> Any:
+    """Sum out k for the beta-binomial families with two ``gammaln`` per k, not eight.
+
+    ``log BB(k | n, a, b) = log C(n, k) + lnG(k + a) + lnG(n - k + b) - R`` with the
+    per-row ``R = lnG(n + kappa) + lnG(a) + lnG(b) - lnG(kappa)`` (``a + b = kappa``):
+    only the first three terms vary with k, so ``R`` is taken out of the sum and
+    computed once per row (written per cell, PyTensor's fusion evaluates it per cell).
+    Zero inflation adds ``sigmoid(zeta) P(r = 0 | 0)``; the hurdle's positive part is
+    the sum over k >= 1 divided by ``1 - BB(0)`` (``n = 0``: the count is 0).
+    """
+    kappa = row_params[-1]
+    hurdle = family.name == _HURDLE
+    trials = ops.maximum(n, 1.0) if hurdle else n  # keeps the hurdle's unused branch finite
+    if log_choose is None or hurdle:
+        log_choose = log_choose_table(trials, k_max)
+    mu = ops.exp(log_sigmoid(ops, eta))
+    a, b = mu * kappa, (1.0 - mu) * kappa
+    k = np.arange(k_max + 1, dtype=np.float64)
+    rest = ops.maximum(trials[..., None] - k, 0.0)  # k > n: -inf from log_choose
+    grid = log_choose + ops.gammaln(a[..., None] + k) + ops.gammaln(rest + b[..., None]) + log_miss
+    row = ops.gammaln(trials + kappa) + ops.gammaln(a) + ops.gammaln(b) - ops.gammaln(kappa)
+    if family.name == "beta-binomial":
+        return ops.logsumexp(grid) - row
+    log_zero, log_count = log_sigmoid(ops, zeta := row_params[0]), log_sigmoid(ops, -zeta)
+    if not hurdle:
+        count = ops.logsumexp(grid) - row
+        return ops.logaddexp(log_zero + log_miss[..., 0], log_count + count)
+    log_p0 = ops.gammaln(a) + ops.gammaln(trials + b) - row  # log BB(0 | n, a, b)
+    positive = ops.logsumexp(grid[..., 1:]) - row - ops.log1mexp(log_p0)
+    value = ops.logaddexp(log_zero + log_miss[..., 0], log_count + positive)
+    return ops.where(ops.eq(n, 0.0), log_miss[..., 0], value)
+
+
+def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
+    """Return the (zero-inflated) binomial's missing-row term: one exp per row, not per k.
+
+    With ``x = exp(-|eta|)`` and ``c_gk = C(n, k) P(r = 0 | k) / max_k C(n, k)`` for the
+    row's dropout group g (``eta_r`` and ``n`` are the group's), the sum over k is
+
+        sum_k C(n, k) sigmoid(eta)^k sigmoid(-eta)^(n - k) P(r = 0 | k)
+          = max_k C(n, k) (1 + x)^(-n) sum_j c_gj x^j              (eta <= 0)
+          = max_k C(n, k) (1 + x)^(-n) sum_j c_g(n - j) x^j        (eta > 0)
+
+    (divide by ``exp(k eta)`` or by ``exp((k - n) eta)``): a polynomial in ``x`` in (0, 1]
+    with coefficients in [0, 1], the row's coefficients times the powers of its ``x``
+    (:func:`_powers`). Every term is positive, so it is accurate to a few ulp without a
+    log-sum-exp; only the coefficients (per group) need exponentials, so a missing row
+    costs one ``exp``, one ``log1p`` and one ``log`` instead of k_max + 1 exponentials in
+    the density and again in its gradient.
+    """
+    first, inverse = inputs.groups
+    n_g = np.asarray(inputs.n, dtype=np.float64)[first]
+    size, j = n_g.size, np.arange(inputs.k_max + 1, dtype=np.float64)
+    # forward rows (k = j) then reversed rows (k = n - j) of each group
+    n2 = np.concatenate([n_g, n_g])[:, None]
+    k = np.concatenate([np.broadcast_to(j, (size, j.size)), n_g[:, None] - j])
+    log_choose = log_choose_table(n2[:, 0], inputs.k_max)  # C(n, n - j) = C(n, j)
+    top = np.max(log_choose, axis=-1, keepdims=True)
+    eta_r = ops.take(inputs.eta_r, np.concatenate([first, first]))
+    share = np.maximum(k, 0.0) / np.maximum(n2, 1.0)
+    log_miss = log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * share))
+    coef = ops.exp(log_choose - top + log_miss)
+    eta = ops.take(inputs.eta, inputs.missing)
+    x = ops.exp(-ops.maximum(eta, -eta))
+    rows = ops.pick_rows(coef, inverse + size * ops.as_index(eta > 0))  # reversed where eta > 0
+    poly = ops.sum(rows * _powers(ops, x, inputs.k_max))
+    n = np.asarray(inputs.n, dtype=np.float64)[inputs.missing]
+    count = top[:size, 0][inverse] + ops.log(poly) - n * ops.log1p(x)
+    if not inputs.family.has_zero_part:
+        return count
+    zeta = ops.take(inputs.row_params[0], inputs.missing)
+    miss_zero = ops.take(log_miss[..., :size, 0], inverse)  # log P(r = 0 | k = 0)
+    return ops.logaddexp(log_sigmoid(ops, zeta) + miss_zero, log_sigmoid(ops, -zeta) + count)
+
+
+def _powers(ops: Ops, x: Any, k_max: int) -> Any:
+    """``x ** k`` for k = 0..k_max on a new last axis, by doubling (multiplications only)."""
+    out = ops.concat([ops.zeros_like(x)[..., None] + 1.0, x[..., None]])
+    step, size = x, 2
+    while size <= k_max:
+        step, size = step * step, 2 * size
+        out = ops.concat([out, out * step[..., None]])
+    return out[..., : k_max + 1]
+
+
 def _missing_grid(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
     """Log P(r = 0 | k) of the missing rows (rows x k), once per group where groups are given."""
     if inputs.groups is None:
@@ -145,6 +247,9 @@ def selection_loglik(ops: Ops, inputs: DropoutInputs) -> tuple[Any, Any]:
         ops.take(inputs.eta_r, seen)
         + ops.col(phi) * ops.take(inputs.y, seen) / ops.maximum(n_seen, 1.0),
     )
+    grouped = inputs.groups is not None and isinstance(inputs.n, np.ndarray)
+    if grouped and inputs.family.name in _BINOMIAL_FAST:
+        return seen_ll, _grouped_binomial_term(ops, inputs, phi)
     missing_ll = selection_missing_term(
         ops,
         inputs.family,

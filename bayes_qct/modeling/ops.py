@@ -26,11 +26,13 @@ class Ops:
 
     take: Callable[[Any, Any], Any]  # x[..., idx]: rows on the last axis
     take_rows: Callable[[Any, Any], Any]  # x[..., idx, :]: rows before a last (k) axis
+    pick_rows: Callable[[Any, Any], Any]  # take_rows with an index per draw (idx: ... x rows)
     col: Callable[[Any], Any]  # per-draw scalar -> broadcastable against rows
     zeros_like: Callable[[Any], Any]
     where: Callable[..., Any]
     log: Callable[[Any], Any]
     exp: Callable[[Any], Any]
+    log1p: Callable[[Any], Any]
     softplus: Callable[[Any], Any]
     gammaln: Callable[[Any], Any]
     logaddexp: Callable[[Any, Any], Any]
@@ -41,6 +43,8 @@ class Ops:
     eq: Callable[[Any, Any], Any]
     as_index: Callable[[Any], Any]  # whole numbers (as floats or ints) -> int64 indices
     logsumexp: Callable[[Any], Any]  # over the last axis
+    sum: Callable[[Any], Any]  # over the last axis
+    concat: Callable[[list[Any]], Any]  # along the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
 
 
@@ -85,11 +89,13 @@ def _np_logsumexp(x: Any) -> Any:
 NP = Ops(
     take=lambda x, idx: np.take(x, idx, axis=-1),
     take_rows=lambda x, idx: np.take(x, idx, axis=-2),
+    pick_rows=lambda x, idx: np.take_along_axis(x, np.asarray(idx)[..., None], axis=-2),
     col=lambda x: np.asarray(x, dtype=np.float64)[..., None],
     zeros_like=np.zeros_like,
     where=np.where,
     log=np.log,
     exp=np.exp,
+    log1p=np.log1p,
     softplus=lambda x: np.logaddexp(0.0, x),
     gammaln=special.gammaln,
     logaddexp=np.logaddexp,
@@ -100,6 +106,8 @@ NP = Ops(
     eq=np.equal,
     as_index=lambda x: np.asarray(x).astype(np.int64),
     logsumexp=_np_logsumexp,
+    sum=lambda x: np.sum(x, axis=-1),
+    concat=lambda xs: np.concatenate(xs, axis=-1),
     matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
 )
 """NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
@@ -146,21 +154,36 @@ def _pt_where(cond: Any, a: Any, b: Any) -> Any:
     return pt.where(cond, a, b)
 
 
+def _known_rows(x: Any, idx: Any) -> bool:
+    """Tell whether ``x[idx]`` takes constant rows of a rows vector (not a shorter table).
+
+    A parameter-level vector (8 cells, 100 sites) gathered to rows stays computed once
+    and gathered; rows of a row expression are better taken at its leaves.
+    """
+    if not (isinstance(idx, np.ndarray) and _is_graph(x) and x.type.ndim == 1):
+        return False
+    length = x.type.shape[0]
+    return length is not None and length >= idx.size
+
+
 @cache
 def _pytensor_ops() -> Ops:
     """Return the PyTensor backend, built on first use (importing PyTensor costs seconds)."""
     import pytensor.tensor as pt
 
-    from bayes_qct.modeling.rowgraph import compact
+    from bayes_qct.modeling.rowgraph import compact, gather
 
     return Ops(
-        take=lambda x, idx: x[idx],
+        # rows of a row expression taken at its leaves (rowgraph.gather) when known
+        take=lambda x, idx: gather(x, idx) if _known_rows(x, idx) else x[idx],
         take_rows=lambda x, idx: x[idx],
+        pick_rows=lambda x, idx: x[idx],
         col=lambda x: x,
         zeros_like=pt.zeros_like,
         where=_pt_where,
         log=pt.log,
         exp=pt.exp,
+        log1p=pt.log1p,
         # once per distinct row (the zero part's logit has a few values over many rows)
         softplus=lambda x: compact(pt.softplus, x),
         gammaln=_either(pt.gammaln, special.gammaln),
@@ -176,6 +199,8 @@ def _pytensor_ops() -> Ops:
         eq=_either(pt.eq, np.equal),
         as_index=lambda x: pt.cast(x, "int64") if _is_graph(x) else np.asarray(x).astype(np.int64),
         logsumexp=lambda x: pt.logsumexp(x, axis=-1),
+        sum=lambda x: pt.sum(x, axis=-1),
+        concat=lambda xs: pt.concatenate(xs, axis=-1),
         matvec=lambda x, beta: x @ beta,
     )
 
