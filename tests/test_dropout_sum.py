@@ -71,14 +71,6 @@ def _log_sum_exp_term(ops, inputs: dropout.DropoutInputs):
     )
 
 
-def test_powers_are_the_powers() -> None:
-    x = np.array([0.0, 1e-5, 0.3, 0.99, 1.0])
-    for k_max in (0, 1, 5, 30, 40):
-        got = dropout._powers(NP, x, k_max)
-        assert got.shape == (5, k_max + 1)
-        np.testing.assert_allclose(got, x[:, None] ** np.arange(k_max + 1), rtol=1e-13)
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("scale", [1.0, 6.0, 25.0])
 def test_numpy_polynomial_equals_the_log_sum_exp(family: str, scale: float) -> None:

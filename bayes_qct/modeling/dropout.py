@@ -172,7 +172,7 @@ def _beta_binomial_missing_term(
 
 
 def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
-    """Return the (zero-inflated) binomial's missing-row term: one exp per row, not per k.
+    """Return the (zero-inflated) binomial's missing-row term as a polynomial in exp(-|eta|).
 
     With ``x = exp(-|eta|)`` and ``c_gk = C(n, k) P(r = 0 | k) / max_k C(n, k)`` for the
     row's dropout group g (``eta_r`` and ``n`` are the group's), the sum over k is
@@ -182,15 +182,14 @@ def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
           = max_k C(n, k) (1 + x)^(-n) sum_j c_g(n - j) x^j        (eta > 0)
 
     (divide by ``exp(k eta)`` or by ``exp((k - n) eta)``): a polynomial in ``x`` in (0, 1]
-    with coefficients in [0, 1], the row's coefficients times the powers of its ``x``
-    (:func:`_powers`). Every term is positive, so it is accurate to a few ulp without a
-    log-sum-exp; only the coefficients (per group) need exponentials, so a missing row
-    costs one ``exp``, one ``log1p`` and one ``log`` instead of k_max + 1 exponentials in
-    the density and again in its gradient.
+    with coefficients in [0, 1]. Every term is positive, so it is accurate to a few ulp
+    without a log-sum-exp, and its gradient reuses the powers: k_max + 1 exponentials per
+    missing row where the log-sum-exp took them once in the density and again in its
+    gradient (softmax), and no per-row log-sigmoid.
     """
     first, inverse = inputs.groups
     n_g = np.asarray(inputs.n, dtype=np.float64)[first]
-    size, j = n_g.size, np.arange(inputs.k_max + 1, dtype=np.float64)
+    size, j = n_g.size, np.arange(inputs.k_max + 1, dtype=np.float64)  # j: the power of x
     # forward rows (k = j) then reversed rows (k = n - j) of each group
     n2 = np.concatenate([n_g, n_g])[:, None]
     k = np.concatenate([np.broadcast_to(j, (size, j.size)), n_g[:, None] - j])
@@ -201,9 +200,10 @@ def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
     log_miss = log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * share))
     coef = ops.exp(log_choose - top + log_miss)
     eta = ops.take(inputs.eta, inputs.missing)
-    x = ops.exp(-ops.maximum(eta, -eta))
+    absolute = ops.maximum(eta, -eta)
+    x = ops.exp(-absolute)
     rows = ops.pick_rows(coef, inverse + size * ops.as_index(eta > 0))  # reversed where eta > 0
-    poly = ops.sum(rows * _powers(ops, x, inputs.k_max))
+    poly = ops.sum(rows * ops.exp(-absolute[..., None] * j))
     n = np.asarray(inputs.n, dtype=np.float64)[inputs.missing]
     count = top[:size, 0][inverse] + ops.log(poly) - n * ops.log1p(x)
     if not inputs.family.has_zero_part:
@@ -211,16 +211,6 @@ def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
     zeta = ops.take(inputs.row_params[0], inputs.missing)
     miss_zero = ops.take(log_miss[..., :size, 0], inverse)  # log P(r = 0 | k = 0)
     return ops.logaddexp(log_sigmoid(ops, zeta) + miss_zero, log_sigmoid(ops, -zeta) + count)
-
-
-def _powers(ops: Ops, x: Any, k_max: int) -> Any:
-    """``x ** k`` for k = 0..k_max on a new last axis, by doubling (multiplications only)."""
-    out = ops.concat([ops.zeros_like(x)[..., None] + 1.0, x[..., None]])
-    step, size = x, 2
-    while size <= k_max:
-        step, size = step * step, 2 * size
-        out = ops.concat([out, out * step[..., None]])
-    return out[..., : k_max + 1]
 
 
 def _missing_grid(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:

@@ -44,7 +44,6 @@ class Ops:
     as_index: Callable[[Any], Any]  # whole numbers (as floats or ints) -> int64 indices
     logsumexp: Callable[[Any], Any]  # over the last axis
     sum: Callable[[Any], Any]  # over the last axis
-    concat: Callable[[list[Any]], Any]  # along the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
 
 
@@ -107,7 +106,6 @@ NP = Ops(
     as_index=lambda x: np.asarray(x).astype(np.int64),
     logsumexp=_np_logsumexp,
     sum=lambda x: np.sum(x, axis=-1),
-    concat=lambda xs: np.concatenate(xs, axis=-1),
     matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
 )
 """NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
@@ -200,7 +198,6 @@ def _pytensor_ops() -> Ops:
         as_index=lambda x: pt.cast(x, "int64") if _is_graph(x) else np.asarray(x).astype(np.int64),
         logsumexp=lambda x: pt.logsumexp(x, axis=-1),
         sum=lambda x: pt.sum(x, axis=-1),
-        concat=lambda xs: pt.concatenate(xs, axis=-1),
         matvec=lambda x, beta: x @ beta,
     )
 
