@@ -10,7 +10,8 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 def write_section(text: str, section: str, path: Path = RESULTS) -> None:
     """Replace (or append) the section starting ``section`` in RESULTS.md, leaving the others."""
     old = path.read_text() if path.exists() else ""
-    start = old.find(section)
+    # the heading's whole line: "## Fit time against cohort size" is not "..., 0.4.0 (...)"
+    start = old.find(section + "\n")
     if start < 0:
         new = old.rstrip() + "\n\n" + text
     else:
