@@ -61,9 +61,14 @@ class DropoutInputs:
     level: Any = None
 
 
-def log_missing_grid(ops: Ops, eta_r: Any, phi: Any, n: Any, k_max: int) -> Any:
-    """Return log P(r = 0 | k) = log(1 - sigmoid(eta_r + phi k / n)) over k = 0..k_max."""
-    k = np.arange(k_max + 1, dtype=np.float64)
+def log_missing_grid(
+    ops: Ops, eta_r: Any, phi: Any, n: Any, k_max: int, *, k: np.ndarray | None = None
+) -> Any:
+    """Return log P(r = 0 | k) = log(1 - sigmoid(eta_r + phi k / n)) over k = 0..k_max.
+
+    ``k``: other counts instead (rows x columns, against the rows of ``eta_r`` and ``n``).
+    """
+    k = np.arange(k_max + 1, dtype=np.float64) if k is None else k
     n1 = ops.maximum(n[..., None], 1.0)
     return log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * k / n1))
 
@@ -191,13 +196,12 @@ def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
     n_g = np.asarray(inputs.n, dtype=np.float64)[first]
     size, j = n_g.size, np.arange(inputs.k_max + 1, dtype=np.float64)  # j: the power of x
     # forward rows (k = j) then reversed rows (k = n - j) of each group
-    n2 = np.concatenate([n_g, n_g])[:, None]
+    n2 = np.concatenate([n_g, n_g])
     k = np.concatenate([np.broadcast_to(j, (size, j.size)), n_g[:, None] - j])
-    log_choose = log_choose_table(n2[:, 0], inputs.k_max)  # C(n, n - j) = C(n, j)
+    log_choose = log_choose_table(n2, inputs.k_max)  # C(n, n - j) = C(n, j)
     top = np.max(log_choose, axis=-1, keepdims=True)
     eta_r = ops.take(inputs.eta_r, np.concatenate([first, first]))
-    share = np.maximum(k, 0.0) / np.maximum(n2, 1.0)
-    log_miss = log_sigmoid(ops, -(eta_r[..., None] + ops.col(phi)[..., None] * share))
+    log_miss = log_missing_grid(ops, eta_r, phi, n2, inputs.k_max, k=np.maximum(k, 0.0))
     coef = ops.exp(log_choose - top + log_miss)
     eta = ops.take(inputs.eta, inputs.missing)
     absolute = ops.maximum(eta, -eta)
