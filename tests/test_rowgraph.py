@@ -14,7 +14,7 @@ import bayes_qct.modeling.build as build
 from bayes_qct.modeling.build import build_model
 from bayes_qct.modeling.likelihoods import FAMILIES
 from bayes_qct.modeling.ops import NP, PT
-from bayes_qct.modeling.rowgraph import compact, gather
+from bayes_qct.modeling.rowgraph import compact, gather, take
 from bayes_qct.modeling.spec import spec_from_dict
 from tests.conftest_model import simulate_cohort
 
@@ -49,6 +49,19 @@ def test_gather_equals_plain_indexing_and_reaches_the_leaves() -> None:
     # eta's rows are taken from the parameters, not from all 60 rows of eta
     lifted = gather(eta, rows)
     assert eta not in ancestors([lifted])
+
+
+def test_take_goes_to_the_leaves_only_for_rows_of_a_row_expression() -> None:
+    eta, _zeta, inputs = _predictors(np.random.default_rng(2))
+    g = next(v for v in inputs if v.name == "g")
+    rows = np.array([3, 3, 41, 0])
+    taken = take(eta, rows)
+    np.testing.assert_array_equal(_value(taken, inputs), _value(eta, inputs)[rows])
+    assert eta not in ancestors([taken])
+    # a short parameter-level vector gathered to more rows is indexed as it is
+    cells = g * 2.0
+    wide = take(cells, np.arange(60) % 4)
+    assert wide.owner.inputs[0] is cells
 
 
 def test_compact_computes_once_per_distinct_row_with_the_same_values() -> None:

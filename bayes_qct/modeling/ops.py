@@ -152,28 +152,15 @@ def _pt_where(cond: Any, a: Any, b: Any) -> Any:
     return pt.where(cond, a, b)
 
 
-def _known_rows(x: Any, idx: Any) -> bool:
-    """Tell whether ``x[idx]`` takes constant rows of a rows vector (not a shorter table).
-
-    A parameter-level vector (8 cells, 100 sites) gathered to rows stays computed once
-    and gathered; rows of a row expression are better taken at its leaves.
-    """
-    if not (isinstance(idx, np.ndarray) and _is_graph(x) and x.type.ndim == 1):
-        return False
-    length = x.type.shape[0]
-    return length is not None and length >= idx.size
-
-
 @cache
 def _pytensor_ops() -> Ops:
     """Return the PyTensor backend, built on first use (importing PyTensor costs seconds)."""
     import pytensor.tensor as pt
 
-    from bayes_qct.modeling.rowgraph import compact, gather
+    from bayes_qct.modeling.rowgraph import compact, take
 
     return Ops(
-        # rows of a row expression taken at its leaves (rowgraph.gather) when known
-        take=lambda x, idx: gather(x, idx) if _known_rows(x, idx) else x[idx],
+        take=take,  # constant rows of a row expression: taken at its leaves
         take_rows=lambda x, idx: x[idx],
         pick_rows=lambda x, idx: x[idx],
         col=lambda x: x,

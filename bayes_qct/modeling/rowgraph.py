@@ -109,6 +109,18 @@ def gather(x: Any, idx: np.ndarray) -> Any:
     return x[idx]
 
 
+def take(x: Any, idx: Any) -> Any:
+    """Return ``x[idx]``; through :func:`gather` when it takes constant rows of a row vector.
+
+    A parameter-level vector shorter than what is taken (8 cells, 100 sites gathered to
+    every row) stays computed once and gathered; the rows of a row expression (``eta`` at
+    the missing rows) are taken at its leaves, not computed at every row first.
+    """
+    rows = isinstance(idx, np.ndarray) and _is_var(x) and x.type.ndim == 1
+    length = x.type.shape[0] if rows else None
+    return gather(x, idx) if length is not None and length >= idx.size else x[idx]
+
+
 def _row_keys(x: Any, keys: list[np.ndarray]) -> bool:
     """Collect what each row's value of ``x`` is a function of; False when unknown."""
     if _broadcast(x):
@@ -150,4 +162,4 @@ def compact(fn: Callable[[Any], Any], x: Any) -> Any:
     return fn(gather(x, first))[inverse.ravel()]
 
 
-__all__ = ["COMPACT_RATIO", "compact", "gather"]
+__all__ = ["COMPACT_RATIO", "compact", "gather", "take"]
