@@ -64,9 +64,14 @@ def test_numpy_log_likelihood_and_replicates_match_the_model(overrides):
     add_predictive_groups(idata, cohort, spec, seed=5)
     ours = idata["log_likelihood"]
     assert set(ours.data_vars) == set(reference.data_vars)
+    # The model computes eta from its sampled coordinates (each status's level at its
+    # mean wave...), NumPy from b0, b_qct...: equal to the last bits. The hurdle's sum
+    # over a missing count takes 1 - BB(0 | eta), about 1e-7 at the prior's eta of -16,
+    # which turns those bits into a relative 1e-7.
+    rtol = 1e-6 if spec.likelihood.startswith("hurdle") else 1e-8
     for name in reference.data_vars:
         np.testing.assert_allclose(
-            ours[name].to_numpy(), reference[name].to_numpy(), rtol=1e-8, atol=1e-10
+            ours[name].to_numpy(), reference[name].to_numpy(), rtol=rtol, atol=1e-10
         )
     replicated = idata["posterior_predictive"]["y"]
     assert replicated.dims == ("chain", "draw", "obs")

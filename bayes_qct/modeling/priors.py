@@ -146,11 +146,36 @@ def merge_priors(
     return merged
 
 
-def make_prior(name: str, table: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Any:
-    """Create the PyMC random variable ``name`` from its entry in the prior table."""
+def make_prior(
+    name: str, table: Mapping[str, Mapping[str, Any]], *, shift: Any = None, **kwargs: Any
+) -> Any:
+    """Create the PyMC random variable ``name`` from its entry in the prior table.
+
+    ``shift`` (a location family's only, see :func:`shiftable`) moves the prior's
+    location: ``x ~ D(mu + shift, ...)`` is ``x - shift ~ D(mu, ...)``, the same prior on
+    ``x - shift``.
+    """
     prior = dict(table[name])
     dist = PRIOR_DISTS[prior.pop("dist")]
+    if shift is not None:
+        if not shiftable(table[name]):
+            raise ValueError(f"the prior of {name} has no location to shift")
+        prior["mu"] = prior["mu"] + shift
     return dist.build(name, **prior, **kwargs)
+
+
+def shiftable(prior: Mapping[str, Any]) -> bool:
+    """Whether a prior is a location family on the real line (normal, Student t).
+
+    Examples
+    --------
+    >>> shiftable({"dist": "normal", "mu": 0.0, "sigma": 1.0})
+    True
+    >>> shiftable({"dist": "lognormal", "mu": 0.0, "sigma": 1.0})
+    False
+    """
+    dist = PRIOR_DISTS[prior["dist"]]
+    return dist.support == "real" and "mu" in dist.params
 
 
 def log_density(prior: Mapping[str, Any], x: Any) -> Any:

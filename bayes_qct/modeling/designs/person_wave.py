@@ -47,10 +47,12 @@ from bayes_qct.modeling.designs.person_wave_data import (
     person_wave_data,
 )
 from bayes_qct.modeling.designs.person_wave_model import (
+    CELL_ETA,
+    PERSON_ETA,
+    fixed_effects,
     participant_effects,
     participant_level,
     site_effect_values,
-    wave_effect,
 )
 from bayes_qct.modeling.likelihoods import Family
 from bayes_qct.modeling.ops import NP, Ops
@@ -158,17 +160,11 @@ class PersonWave(Design):
 
     def add_parameters(self, data: ModelData, priors: PriorTable) -> dict[str, Any]:
         """b0, b_qct, wave effects, site effects, (beta_cov), participant intercepts."""
-        values: dict[str, Any] = {
-            "b0": make_prior("b0", priors),
-            "b_qct": make_prior("b_qct", priors),
-            "g_wave": wave_effect("g_wave", priors),
-            "d_qct_wave": wave_effect("d_qct_wave", priors),
-            "u_site": site_effect_values(priors),
-        }
+        values = fixed_effects(data, priors)
+        values["u_site"] = site_effect_values(priors)
         if data.covariate_names:
             values["beta_cov"] = make_prior("beta_cov", priors, dims=DIM_COVARIATE)
-        values["v_participant"] = participant_effects(values, data, priors)
-        return values
+        return values | participant_effects(values, data, priors)
 
     def add_zero_parameters(self, priors: PriorTable) -> dict[str, Any]:
         """z_wave (per wave) and z_qct."""
@@ -191,25 +187,22 @@ class PersonWave(Design):
     def linear_predictor(self, ops: Ops, values: Mapping[str, Any], data: ModelData) -> Any:
         """Logit mean ``eta`` per row (PyTensor, or draws x rows NumPy).
 
-        ``b0 + b_qct QCT + g_wave[t] + d_qct_wave[t] QCT`` takes 8 values (wave x
-        status): computed once per cell and gathered, then the site and participant
-        intercepts; one gather per term instead of four, in the gradient too.
+        ``eta = person[participant] + cell[2 wave + QCT]``: a participant's level (status,
+        site, covariates and intercept) and a wave x status cell, each computed once and
+        gathered, one gather per term in the gradient too. The built model gives its own
+        split (:func:`~.person_wave_model.fixed_effects`); draws of the parameters give
+        ``b0 + b_qct QCT + u_site + beta . x + v`` and ``g_wave[t] + d_qct_wave[t] QCT``.
         """
-        fixed = (
-            ops.col(values["b0"])
-            + ops.col(values["b_qct"]) * _CELL_QCT
-            + ops.take(values["g_wave"], _CELL_WAVE)
-            + ops.take(values["d_qct_wave"], _CELL_WAVE) * _CELL_QCT
-        )
+        if CELL_ETA in values and PERSON_ETA in values:
+            person, cell_eta = values[PERSON_ETA], values[CELL_ETA]
+        else:
+            person = participant_level(ops, values, data) + values["v_participant"]
+            cell_eta = (
+                ops.take(values["g_wave"], _CELL_WAVE)
+                + ops.take(values["d_qct_wave"], _CELL_WAVE) * _CELL_QCT
+            )
         cell = ops.as_index(data.wave * 2 + data.qct)
-        eta = (
-            ops.take(fixed, cell)
-            + ops.take(values["u_site"], data.site)
-            + ops.take(values["v_participant"], data.participant)
-        )
-        if data.covariate_names:
-            eta = eta + ops.matvec(data.x, values["beta_cov"])
-        return eta
+        return ops.take(person, data.participant) + ops.take(cell_eta, cell)
 
     def zero_predictor(self, ops: Ops, values: Mapping[str, Any], data: ModelData) -> Any:
         """z_wave[t] + z_qct QCT_i."""
@@ -245,7 +238,10 @@ class PersonWave(Design):
         values = {name: stacked_draws(posterior, name, dims) for name in names}
         if "w_participant" in values:  # v from w and the participant level
             w = values.pop("w_participant")
-            v = w - participant_level(NP, values, data)
+            level = participant_level(NP, values, data)
+            if "a_voluntary" in posterior:  # centred at each status's mean observed wave
+                level = level + _mean_wave_shift(values, data)
+            v = w - level
             if not data.participant_centred.all():  # non-centred where a person has no data
                 sigma = stacked_draws(posterior, "sigma_participant", dims)[:, None]
                 v = np.where(data.participant_centred, v, sigma * w)
@@ -268,6 +264,9 @@ class PersonWave(Design):
         return {
             "g_wave_free": "g_wave",
             "d_qct_wave_free": "d_qct_wave",
+            "g_qct_wave_free": "d_qct_wave",
+            "a_voluntary": "b0",
+            "a_qct": "b_qct",
             "u_site_z": "u_site",
             "w_participant": "v_participant",
         }
@@ -319,6 +318,14 @@ class PersonWave(Design):
     ) -> dict[str, pd.DataFrame]:
         """Missingness patterns, site effects, ICC, observed vs model."""
         return tables.fit_tables(idata, cohort, outcome, contrasts)
+
+
+def _mean_wave_shift(values: Mapping[str, np.ndarray], data: Any) -> np.ndarray:
+    """``sum_t c_st g_st`` per draw x participant: a centred intercept's offset from t1's."""
+    g_vol = values["g_wave"][:, 1:]
+    g_qct = g_vol + values["d_qct_wave"][:, 1:]
+    mean_vol, mean_qct = g_vol @ data.wave_weights[0], g_qct @ data.wave_weights[1]
+    return np.where(data.participant_qct > 0.5, mean_qct[:, None], mean_vol[:, None])
 
 
 def _with_deterministics(posterior: Any) -> Any:

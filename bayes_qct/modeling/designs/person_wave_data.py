@@ -31,7 +31,10 @@ class PersonWaveData(ModelData):
     ``participant``, ``site``, ``wave`` (0..3) and ``qct`` (0/1) per row; ``x`` the
     standardised baseline covariates per row; ``participant_*`` the same per participant;
     ``participant_centred`` whether a participant has an observed outcome (their
-    intercept is centred) or not (non-centred).
+    intercept is centred) or not (non-centred); ``wave_weights`` (status x follow-up
+    wave: row 0 voluntary, row 1 QCT) each follow-up wave's share of the status's
+    observed rows, the point the model centres the wave effects at
+    (:func:`~bayes_qct.modeling.designs.person_wave_model.fixed_effects`).
     """
 
     participant: np.ndarray
@@ -44,6 +47,7 @@ class PersonWaveData(ModelData):
     participant_qct: np.ndarray
     participant_x: np.ndarray
     participant_centred: np.ndarray
+    wave_weights: np.ndarray
 
 
 INPUT_FIELDS: dict[str, str] = {
@@ -54,6 +58,7 @@ INPUT_FIELDS: dict[str, str] = {
     "participant_site": "participant_site",
     "participant_qct": "participant_qct",
     "participant_centred": "participant_centred",
+    "wave_weights": "wave_weights",
     "trials": "trials",
     "y": "y_filled",
 }
@@ -167,4 +172,24 @@ def person_wave_data(cohort: Cohort, outcome: str, covariates: tuple[str, ...]) 
         participant_qct=_per_participant(participant, qct, len(participants)),
         participant_x=_per_participant(participant, x, len(participants)),
         participant_centred=np.bincount(participant, observed, len(participants)) > 0,
+        wave_weights=wave_weights(wave, qct, observed),
     )
+
+
+def wave_weights(wave: np.ndarray, qct: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Each follow-up wave's share of a status's observed rows (status x t2..t4).
+
+    Row 0 is the voluntary group (``qct == 0``), row 1 QCT; a status with no observed
+    row gets zeros.
+
+    Examples
+    --------
+    >>> wave_weights(np.array([0, 1, 0, 2]), np.array([0.0, 0.0, 1.0, 1.0]),
+    ...              np.array([True, True, True, False]))
+    array([[0.5, 0. , 0. ],
+           [0. , 0. , 0. ]])
+    """
+    counts = np.zeros((2, len(WAVES)))
+    np.add.at(counts, (qct[observed].astype(int), wave[observed]), 1.0)
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)[:, 1:]

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE, DIM_WAVE
+from bayes_qct.constants import DIM_PARTICIPANT, DIM_SITE, DIM_WAVE, WAVES
 from bayes_qct.modeling.designs.person_wave_data import DIM_FOLLOWUP, PersonWaveData
 from bayes_qct.modeling.ops import Ops
-from bayes_qct.modeling.priors import PriorTable, make_prior
+from bayes_qct.modeling.priors import PriorTable, make_prior, shiftable
 
 
 def participant_level(ops: Ops, values: Mapping[str, Any], data: PersonWaveData) -> Any:
@@ -27,6 +27,90 @@ def participant_level(ops: Ops, values: Mapping[str, Any], data: PersonWaveData)
     if data.covariate_names:
         loc = loc + ops.matvec(data.participant_x, values["beta_cov"])
     return loc
+
+
+CELL_ETA = "cell_eta"
+PERSON_ETA = "person_eta"
+STATUS_LEVEL = "status_level"
+"""Keys of the built model's ``values`` holding its own split of ``eta`` (tensors, not
+model variables): ``eta = person_eta[participant] + cell_eta[2 wave + QCT]``, and each
+status's level at its mean observed wave (:func:`fixed_effects`)."""
+CENTRED_PRIORS = ("b0", "b_qct", "g_wave", "d_qct_wave")
+
+
+def centred_waves(priors: Mapping[str, Any]) -> bool:
+    """Whether the fixed effects are sampled centred (their priors are location families)."""
+    return all(shiftable(priors[name]) for name in CENTRED_PRIORS)
+
+
+def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, Any]:
+    """b0, b_qct and the wave effects, sampled as each status's level and wave effects.
+
+    The model is written with the voluntary group's level at t1 (``b0``), the QCT -
+    voluntary difference there (``b_qct``) and changes from t1 (``g_wave``,
+    ``d_qct_wave``). Sampled that way, every participant intercept (the person's level
+    at t1) trades off with the wave effects: raise every intercept and lower every
+    change from t1 by the same amount and only the t1 rows notice. That ridge runs
+    through all N intercepts, so it lengthens as the cohort grows, and ``g_wave`` and
+    ``d_qct_wave`` of one wave are correlated about -0.7 besides. At 15,700 people the
+    wave effects mixed slowest of all (bulk ESS about 480 of 4,000 draws).
+
+    So the sampler's coordinates are, as brms centres its design matrix:
+
+    * ``g_wave_free`` (the voluntary group's changes from t1) and ``g_qct_wave_free``
+      (the QCT group's: ``g_wave + d_qct_wave``);
+    * ``a_voluntary`` and ``a_qct``: each status's level at its mean observed wave,
+      ``a_s = level_s(t1) + sum_t c_st g_st`` with ``c_st`` wave t's share of the
+      status's observed rows (``data.wave_weights``); the intercepts are centred there
+      (:func:`participant_effects`), and a row's predictor is ``w_i + g_st - sum c g``.
+
+    Each coordinate is the old one plus a function of the ones before it (``g_qct =
+    g + d``; ``a = b + c . g``), a map with Jacobian 1, and each takes the old prior
+    with its location moved by that function (``g_qct ~ N(g + 0, 1)`` is ``d ~ N(0,
+    1)``): the same joint prior, so the same posterior. ``b0``, ``b_qct``, ``g_wave`` and
+    ``d_qct_wave`` are deterministics, as the model is written. A prior that is not a
+    location family (a positive prior on an effect) keeps the plain coordinates.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if not centred_waves(priors):
+        return {
+            "b0": make_prior("b0", priors),
+            "b_qct": make_prior("b_qct", priors),
+            "g_wave": wave_effect("g_wave", priors),
+            "d_qct_wave": wave_effect("d_qct_wave", priors),
+        }
+    c = pt.as_tensor_variable(data.wave_weights)
+    g_vol = _free_wave_prior("g_wave_free", priors["g_wave"])
+    g_qct = _free_wave_prior("g_qct_wave_free", priors["d_qct_wave"], shift=g_vol)
+    mean_vol, mean_qct = pt.dot(c[0], g_vol), pt.dot(c[1], g_qct)
+    a_vol = make_prior("a_voluntary", {"a_voluntary": priors["b0"]}, shift=mean_vol)
+    b0 = pm.Deterministic("b0", a_vol - mean_vol)
+    a_qct = make_prior("a_qct", {"a_qct": priors["b_qct"]}, shift=b0 + mean_qct)
+    zero = pt.zeros(1)
+    by_status = pt.stack(  # wave x status: a status's change from its mean observed wave
+        [
+            pt.concatenate([zero, g_vol]) - mean_vol,
+            pt.concatenate([zero, g_qct]) - mean_qct,
+        ],
+        axis=1,
+    )
+    return {
+        "b0": b0,
+        "b_qct": pm.Deterministic("b_qct", a_qct - mean_qct - b0),
+        "g_wave": pm.Deterministic("g_wave", pt.concatenate([zero, g_vol]), dims=DIM_WAVE),
+        "d_qct_wave": pm.Deterministic(
+            "d_qct_wave", pt.concatenate([zero, g_qct - g_vol]), dims=DIM_WAVE
+        ),
+        STATUS_LEVEL: (a_vol, a_qct),
+        CELL_ETA: by_status.reshape((2 * len(WAVES),)),  # cell = 2 wave + QCT
+    }
+
+
+def _free_wave_prior(name: str, prior: Mapping[str, Any], shift: Any = None) -> Any:
+    """Create a wave effect's free entries t2..t4, prior ``prior`` (location + ``shift``)."""
+    return make_prior(name, {name: prior}, shift=shift, dims=DIM_FOLLOWUP)
 
 
 def wave_effect(name: str, priors: Mapping[str, Any]) -> Any:
@@ -52,12 +136,13 @@ def site_effect_values(priors: Mapping[str, Any]) -> Any:
     return pm.Deterministic("u_site", sigma * z, dims=DIM_SITE)
 
 
-def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable) -> Any:
+def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable) -> dict[str, Any]:
     """Participant intercepts: centred where the participant has data, non-centred where not.
 
     With ``level_i`` from :func:`participant_level` (status, site and the baseline
-    covariates) and ``c_i = 1`` for a participant with at least one observed outcome,
-    ``c_i = 0`` for one with none (``participant_centred``)::
+    covariates; with centred fixed effects, each status's level at its mean observed
+    wave, :func:`fixed_effects`) and ``c_i = 1`` for a participant with at least one
+    observed outcome, ``c_i = 0`` for one with none (``participant_centred``)::
 
         w_participant_i ~ N(c_i level_i, sigma_participant ** c_i)
         v_participant_i = sigma_participant ** (1 - c_i) (w_participant_i - c_i level_i)
@@ -70,6 +155,9 @@ def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable
     nothing: centred, those intercepts formed a funnel with the site effects, so
     they are non-centred. A baseline covariate must sit in ``level_i``: left only in
     ``eta``, its coefficient and the centred intercepts traded off.
+
+    Returns ``v_participant`` and, with centred fixed effects, ``person_eta``
+    (:data:`PERSON_ETA`): ``level_i + v_i``, which is ``w_i`` where centred.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -77,13 +165,23 @@ def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable
     from bayes_qct.modeling.ops import PT
 
     sigma = make_prior("sigma_participant", priors)
-    loc = participant_level(PT, values, data)
+    status = values.get(STATUS_LEVEL)
+    if status is None:
+        loc = participant_level(PT, values, data)
+    else:  # the same level, built from the sampled coordinates
+        a_vol, a_qct = status
+        loc = participant_level(PT, {**values, "b0": a_vol, "b_qct": a_qct - a_vol}, data)
     c = data.participant_centred
     if isinstance(c, np.ndarray) and c.all():  # everyone has data: plainly centred
         w = pm.Normal("w_participant", loc, sigma, dims=DIM_PARTICIPANT)
-        return pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
+        v = pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
+        return {"v_participant": v} | ({} if status is None else {PERSON_ETA: w})
     c = pt.as_tensor_variable(c).astype("float64")
-    scale = pt.switch(pt.gt(c, 0.5), sigma, 1.0)
-    w = pm.Normal("w_participant", c * loc, scale, dims=DIM_PARTICIPANT)
-    unscale = pt.switch(pt.gt(c, 0.5), 1.0, sigma)
-    return pm.Deterministic("v_participant", unscale * (w - c * loc), dims=DIM_PARTICIPANT)
+    centred = pt.gt(c, 0.5)
+    w = pm.Normal("w_participant", c * loc, pt.switch(centred, sigma, 1.0), dims=DIM_PARTICIPANT)
+    v = pm.Deterministic(
+        "v_participant", pt.switch(centred, 1.0, sigma) * (w - c * loc), dims=DIM_PARTICIPANT
+    )
+    if status is None:
+        return {"v_participant": v}
+    return {"v_participant": v, PERSON_ETA: pt.switch(centred, w, loc + sigma * w)}
