@@ -26,3 +26,15 @@ POST_STAGES = ("log_likelihood_and_ppc_s", "summary_s", "predict_and_estimands_s
 def post_seconds(wall_times: dict[str, float]) -> float:
     """A fit's post-processing time from fit.json's ``wall_times`` (writing included)."""
     return sum(wall_times.get(k, 0.0) for k in (*POST_STAGES, "write_s"))
+
+
+def default_sampler_text(outcome: str = "offending") -> str:
+    """The spec's sampler settings as a benchmark states them, read from models/<outcome>.toml."""
+    import tomllib
+
+    spec = Path(__file__).resolve().parents[1] / "models" / f"{outcome}.toml"
+    s = tomllib.loads(spec.read_text())["sampler"]
+    return (
+        f"{s['sampler']} {s['chains']} x {s['draws']} draws after {s['tune']} warm-up, "
+        f"target_accept {s['target_accept']}: models/{outcome}.toml"
+    )

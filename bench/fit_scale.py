@@ -32,7 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from _results import post_seconds, write_section  # bench/ is the script's folder
+from _results import (  # bench/ is the script's folder
+    default_sampler_text,
+    post_seconds,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "_work"
@@ -139,8 +143,8 @@ def report(out: dict) -> str:
         SECTION,
         "",
         f"Run {out['started']} by `bench/fit_scale.py` on {out['machine']}; `bayes-qct fit "
-        "offending --quiet` in a fresh process per row (nutpie 4 x 1000/1000, default "
-        "settings); 157 is the bundled SYNTHETIC cohort, larger N simulated "
+        f"offending --quiet` in a fresh process per row ({default_sampler_text()}); "
+        "157 is the bundled SYNTHETIC cohort, larger N simulated "
         "(`simulate --n N --sites N/15.7 --dropout mar --seed 3`); warm compile cache for "
         "the bundled cohort's shapes only. Load: 1-minute load average before / after.",
         "",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _results import write_section  # bench/ is the script's folder
+from _results import default_sampler_text, write_section  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "_work"
@@ -199,7 +199,7 @@ def report(out: dict) -> str:
         SECTION,
         "",
         f"Run {out['started']} by `bench/sweep_speed.py` on {out['machine']}; bundled "
-        "SYNTHETIC cohort, default settings (nutpie 4 x 1000/1000); every command a fresh "
+        f"SYNTHETIC cohort, default settings ({default_sampler_text()}); every command a fresh "
         "process as a user runs it; load = 1-minute load average before / after.",
         "",
         "| run | wall s | load | ratio to one fit | target |",
