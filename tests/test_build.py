@@ -140,7 +140,7 @@ def test_recovers_status_by_wave_effects(mechanism: str, phi: float) -> None:
         progressbar=False,
         target_accept=0.9,
     )
-    names = ["g_wave_free", "d_qct_wave_free", "b0", "b_qct", "sigma_site", "sigma_participant"]
+    names = ["g_wave_free", "g_qct_wave_free", "b0", "b_qct", "sigma_site", "sigma_participant"]
     summary = az.summary(idata, var_names=names, ci_prob=0.95)
     assert summary["r_hat"].max() < 1.05
     assert int(idata.sample_stats["diverging"].sum()) == 0
