@@ -36,6 +36,9 @@ STATUS_LEVEL = "status_level"
 model variables): ``eta = person_eta[participant] + cell_eta[2 wave + QCT]``, and each
 status's level at its mean observed wave (:func:`fixed_effects`)."""
 CENTRED_PRIORS = ("b0", "b_qct", "g_wave", "d_qct_wave")
+_CELL_WAVE = np.repeat(np.arange(len(WAVES)), 2)
+_CELL_QCT = np.tile([0.0, 1.0], len(WAVES))
+"""Wave and status of the linear predictor's cells, cell = 2 wave + QCT."""
 
 
 def centred_waves(priors: Mapping[str, Any]) -> bool:
@@ -84,27 +87,26 @@ def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, 
     c = pt.as_tensor_variable(data.wave_weights)
     g_vol = _free_wave_prior("g_wave_free", priors["g_wave"])
     g_qct = _free_wave_prior("g_qct_wave_free", priors["d_qct_wave"], shift=g_vol)
-    mean_vol, mean_qct = pt.dot(c[0], g_vol), pt.dot(c[1], g_qct)
+    mean_vol, mean_qct = (c[0] * g_vol).sum(), (c[1] * g_qct).sum()
     a_vol = make_prior("a_voluntary", {"a_voluntary": priors["b0"]}, shift=mean_vol)
     b0 = pm.Deterministic("b0", a_vol - mean_vol)
     a_qct = make_prior("a_qct", {"a_qct": priors["b_qct"]}, shift=b0 + mean_qct)
     zero = pt.zeros(1)
-    by_status = pt.stack(  # wave x status: a status's change from its mean observed wave
-        [
-            pt.concatenate([zero, g_vol]) - mean_vol,
-            pt.concatenate([zero, g_qct]) - mean_qct,
-        ],
-        axis=1,
+    vol, qct = pt.concatenate([zero, g_vol]), pt.concatenate([zero, g_qct])
+    # cell = 2 wave + QCT: a status's change from t1 less its mean over observed waves
+    is_qct = _CELL_QCT
+    cells = (
+        vol[_CELL_WAVE] * (1.0 - is_qct)
+        + qct[_CELL_WAVE] * is_qct
+        - (mean_vol * (1.0 - is_qct) + mean_qct * is_qct)
     )
     return {
         "b0": b0,
         "b_qct": pm.Deterministic("b_qct", a_qct - mean_qct - b0),
-        "g_wave": pm.Deterministic("g_wave", pt.concatenate([zero, g_vol]), dims=DIM_WAVE),
-        "d_qct_wave": pm.Deterministic(
-            "d_qct_wave", pt.concatenate([zero, g_qct - g_vol]), dims=DIM_WAVE
-        ),
+        "g_wave": pm.Deterministic("g_wave", vol, dims=DIM_WAVE),
+        "d_qct_wave": pm.Deterministic("d_qct_wave", qct - vol, dims=DIM_WAVE),
         STATUS_LEVEL: (a_vol, a_qct),
-        CELL_ETA: by_status.reshape((2 * len(WAVES),)),  # cell = 2 wave + QCT
+        CELL_ETA: cells,
     }
 
 
