@@ -48,6 +48,8 @@ from bayes_qct.modeling.designs.person_wave_data import (
 )
 from bayes_qct.modeling.designs.person_wave_model import (
     CELL_ETA,
+    CELL_QCT,
+    CELL_WAVE,
     PERSON_ETA,
     fixed_effects,
     participant_effects,
@@ -86,11 +88,6 @@ DROPOUT_PRIORS: PriorTable = {
     "psi_wave": {"dist": "normal", "mu": 0.5, "sigma": 1.5},
     "psi_qct": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
 }
-
-
-_CELL_WAVE = np.repeat(np.arange(len(WAVES)), 2)
-_CELL_QCT = np.tile([0.0, 1.0], len(WAVES))
-"""Wave and status of the linear predictor's cells, cell = 2 wave + QCT."""
 
 
 class PersonWave(Design):
@@ -198,8 +195,8 @@ class PersonWave(Design):
         else:
             person = participant_level(ops, values, data) + values["v_participant"]
             cell_eta = (
-                ops.take(values["g_wave"], _CELL_WAVE)
-                + ops.take(values["d_qct_wave"], _CELL_WAVE) * _CELL_QCT
+                ops.take(values["g_wave"], CELL_WAVE)
+                + ops.take(values["d_qct_wave"], CELL_WAVE) * CELL_QCT
             )
         cell = ops.as_index(data.wave * 2 + data.qct)
         return ops.take(person, data.participant) + ops.take(cell_eta, cell)

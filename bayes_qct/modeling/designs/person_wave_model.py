@@ -36,8 +36,8 @@ STATUS_LEVEL = "status_level"
 model variables): ``eta = person_eta[participant] + cell_eta[2 wave + QCT]``, and each
 status's level at its mean observed wave (:func:`fixed_effects`)."""
 CENTRED_PRIORS = ("b0", "b_qct", "g_wave", "d_qct_wave")
-_CELL_WAVE = np.repeat(np.arange(len(WAVES)), 2)
-_CELL_QCT = np.tile([0.0, 1.0], len(WAVES))
+CELL_WAVE = np.repeat(np.arange(len(WAVES)), 2)
+CELL_QCT = np.tile([0.0, 1.0], len(WAVES))
 """Wave and status of the linear predictor's cells, cell = 2 wave + QCT."""
 
 
@@ -94,11 +94,10 @@ def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, 
     zero = pt.zeros(1)
     vol, qct = pt.concatenate([zero, g_vol]), pt.concatenate([zero, g_qct])
     # cell = 2 wave + QCT: a status's change from t1 less its mean over observed waves
-    is_qct = _CELL_QCT
     cells = (
-        vol[_CELL_WAVE] * (1.0 - is_qct)
-        + qct[_CELL_WAVE] * is_qct
-        - (mean_vol * (1.0 - is_qct) + mean_qct * is_qct)
+        vol[CELL_WAVE] * (1.0 - CELL_QCT)
+        + qct[CELL_WAVE] * CELL_QCT
+        - (mean_vol * (1.0 - CELL_QCT) + mean_qct * CELL_QCT)
     )
     return {
         "b0": b0,
