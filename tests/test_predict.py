@@ -203,3 +203,32 @@ def test_row_predictions_are_predict_on_those_rows(cohort) -> None:
     selection = _spec("selection", phi=-1.0)
     post = fake_posterior(model_data(cohort, selection), selection=True)
     assert Predictor(post, cohort, selection).row_predictions(varying, rng=None) is None
+
+
+@pytest.mark.parametrize("legal_status", ["QCT", "voluntary"])
+def test_counterfactual_linear_predictor_moves_every_status_term(cohort, legal_status) -> None:
+    """Every row as if of one status: b_qct and d_qct_wave both follow the row's new status.
+
+    The model's own split puts a participant's status in their level; predictions from
+    draws must not: a counterfactual changes the rows' status and nothing else.
+    """
+    from bayes_qct.modeling.designs import get_design
+    from bayes_qct.modeling.ops import NP
+
+    spec = _spec()
+    data = model_data(cohort, spec)
+    design = get_design(spec.design)
+    post = fake_posterior(data, selection=False)
+    values = design.parameter_values(post, data)
+    swapped = design.counterfactual(data, legal_status)
+    eta = design.linear_predictor(NP, values, swapped)
+    q = float(legal_status == "QCT")
+    by_hand = (
+        values["b0"][:, None]
+        + values["b_qct"][:, None] * q
+        + values["g_wave"][:, data.wave]
+        + values["d_qct_wave"][:, data.wave] * q
+        + values["u_site"][:, data.site]
+        + values["v_participant"][:, data.participant]
+    )
+    np.testing.assert_allclose(eta, by_hand, rtol=1e-12, atol=1e-12)

@@ -188,14 +188,19 @@ class PersonWave(Design):
         site, covariates and intercept) and a wave x status cell, each computed once and
         gathered, one gather per term in the gradient too. The built model gives its own
         split (:func:`~.person_wave_model.fixed_effects`); draws of the parameters give
-        ``b0 + b_qct QCT + u_site + beta . x + v`` and ``g_wave[t] + d_qct_wave[t] QCT``.
+        ``u_site + beta . x + v`` and ``b0 + b_qct QCT + g_wave[t] + d_qct_wave[t] QCT``,
+        the row's status in the cell, so that :meth:`counterfactual` moves all of it.
         """
         if CELL_ETA in values and PERSON_ETA in values:
             person, cell_eta = values[PERSON_ETA], values[CELL_ETA]
-        else:
-            person = participant_level(ops, values, data) + values["v_participant"]
+        else:  # status in the cell: a counterfactual changes the rows' status only
+            person = ops.take(values["u_site"], data.participant_site) + values["v_participant"]
+            if data.covariate_names:
+                person = person + ops.matvec(data.participant_x, values["beta_cov"])
             cell_eta = (
-                ops.take(values["g_wave"], CELL_WAVE)
+                ops.col(values["b0"])
+                + ops.col(values["b_qct"]) * CELL_QCT
+                + ops.take(values["g_wave"], CELL_WAVE)
                 + ops.take(values["d_qct_wave"], CELL_WAVE) * CELL_QCT
             )
         cell = ops.as_index(data.wave * 2 + data.qct)
