@@ -191,7 +191,7 @@ class PersonWave(Design):
         ``u_site + beta . x + v`` and ``b0 + b_qct QCT + g_wave[t] + d_qct_wave[t] QCT``,
         the row's status in the cell, so that :meth:`counterfactual` moves all of it.
         """
-        if CELL_ETA in values and PERSON_ETA in values:
+        if PERSON_ETA in values:  # the built model
             person, cell_eta = values[PERSON_ETA], values[CELL_ETA]
         else:  # status in the cell: a counterfactual changes the rows' status only
             person = ops.take(values["u_site"], data.participant_site) + values["v_participant"]

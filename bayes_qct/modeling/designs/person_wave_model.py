@@ -33,8 +33,9 @@ CELL_ETA = "cell_eta"
 PERSON_ETA = "person_eta"
 STATUS_LEVEL = "status_level"
 """Keys of the built model's ``values`` holding its own split of ``eta`` (tensors, not
-model variables): ``eta = person_eta[participant] + cell_eta[2 wave + QCT]``, and each
-status's level at its mean observed wave (:func:`fixed_effects`)."""
+model variables): ``eta = person_eta[participant] + cell_eta[2 wave + QCT]``, and the
+``b0`` / ``b_qct`` the intercepts are centred at (:func:`fixed_effects`: the status
+levels at the mean observed wave, or b0 and b_qct themselves in plain coordinates)."""
 CENTRED_PRIORS = ("b0", "b_qct", "g_wave", "d_qct_wave")
 CELL_WAVE = np.repeat(np.arange(len(WAVES)), 2)
 CELL_QCT = np.tile([0.0, 1.0], len(WAVES))
@@ -78,11 +79,15 @@ def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, 
     import pytensor.tensor as pt
 
     if not centred_waves(priors):
+        b0, b_qct = make_prior("b0", priors), make_prior("b_qct", priors)
+        g, d = wave_effect("g_wave", priors), wave_effect("d_qct_wave", priors)
         return {
-            "b0": make_prior("b0", priors),
-            "b_qct": make_prior("b_qct", priors),
-            "g_wave": wave_effect("g_wave", priors),
-            "d_qct_wave": wave_effect("d_qct_wave", priors),
+            "b0": b0,
+            "b_qct": b_qct,
+            "g_wave": g,
+            "d_qct_wave": d,
+            STATUS_LEVEL: {"b0": b0, "b_qct": b_qct},
+            CELL_ETA: g[CELL_WAVE] + d[CELL_WAVE] * CELL_QCT,
         }
     c = pt.as_tensor_variable(data.wave_weights)
     g_vol = _free_wave_prior("g_wave_free", priors["g_wave"])
@@ -104,7 +109,7 @@ def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, 
         "b_qct": pm.Deterministic("b_qct", a_qct - mean_qct - b0),
         "g_wave": pm.Deterministic("g_wave", vol, dims=DIM_WAVE),
         "d_qct_wave": pm.Deterministic("d_qct_wave", qct - vol, dims=DIM_WAVE),
-        STATUS_LEVEL: (a_vol, a_qct),
+        STATUS_LEVEL: {"b0": a_vol, "b_qct": a_qct - a_vol},
         CELL_ETA: cells,
     }
 
@@ -157,8 +162,8 @@ def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable
     they are non-centred. A baseline covariate must sit in ``level_i``: left only in
     ``eta``, its coefficient and the centred intercepts traded off.
 
-    Returns ``v_participant`` and, with centred fixed effects, ``person_eta``
-    (:data:`PERSON_ETA`): ``level_i + v_i``, which is ``w_i`` where centred.
+    Returns ``v_participant`` and ``person_eta`` (:data:`PERSON_ETA`): ``level_i + v_i``,
+    which is ``w_i`` where centred.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -166,23 +171,16 @@ def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable
     from bayes_qct.modeling.ops import PT
 
     sigma = make_prior("sigma_participant", priors)
-    status = values.get(STATUS_LEVEL)
-    if status is None:
-        loc = participant_level(PT, values, data)
-    else:  # the same level, built from the sampled coordinates
-        a_vol, a_qct = status
-        loc = participant_level(PT, {**values, "b0": a_vol, "b_qct": a_qct - a_vol}, data)
+    loc = participant_level(PT, {**values, **values[STATUS_LEVEL]}, data)
     c = data.participant_centred
     if isinstance(c, np.ndarray) and c.all():  # everyone has data: plainly centred
         w = pm.Normal("w_participant", loc, sigma, dims=DIM_PARTICIPANT)
         v = pm.Deterministic("v_participant", w - loc, dims=DIM_PARTICIPANT)
-        return {"v_participant": v} | ({} if status is None else {PERSON_ETA: w})
+        return {"v_participant": v, PERSON_ETA: w}
     c = pt.as_tensor_variable(c).astype("float64")
     centred = pt.gt(c, 0.5)
     w = pm.Normal("w_participant", c * loc, pt.switch(centred, sigma, 1.0), dims=DIM_PARTICIPANT)
     v = pm.Deterministic(
         "v_participant", pt.switch(centred, 1.0, sigma) * (w - c * loc), dims=DIM_PARTICIPANT
     )
-    if status is None:
-        return {"v_participant": v}
     return {"v_participant": v, PERSON_ETA: pt.switch(centred, w, loc + sigma * w)}
