@@ -122,7 +122,10 @@ def _outcome_term(family: Family, data: ModelData, eta: Any, params: tuple, inpu
         # plain expression.
         *rest, n = dist_params
         known = _is_observed(value, y_obs)
-        out = pt.zeros(value.shape)
+        # a constant buffer when the rows are known: pt.zeros is an Alloc of a 0-d fill,
+        # whose numba code (a broadcast assignment and its error message) took about 3 s
+        # of an empty-cache compile
+        out = pt.as_tensor_variable(np.zeros(y_obs.size)) if known else pt.zeros(value.shape)
         for rows in (zero, positive):
             if known:
                 params = (gather(p, rows) for p in rest)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Version of the stored metadata and of the callback source below."""
 
 _LOGP_SRC = """
@@ -46,7 +46,8 @@ def bayes_qct_nutpie_logp(dim, x_, out_, logp_, user_data_):
         logp = numba.carray(logp_, ())
         logp_val, grad = extract(x, user_data_)
         logp[()] = logp_val
-        out[...] = grad
+        for i in range(N_DIM):  # not out[...] = grad: see below
+            out[i] = grad[i]
         if not np.all(np.isfinite(out)):
             return 3
         if not np.isfinite(logp_val):
@@ -65,13 +66,18 @@ def bayes_qct_nutpie_expand(dim, expanded, x_, out_, user_data_):
         x = numba.carray(x_, (N_DIM,))
         out = numba.carray(out_, (N_EXPANDED,))
         (values,) = extract(x, user_data_)
-        out[...] = values
+        for i in range(N_EXPANDED):
+            out[i] = values[i]
     except Exception:
         return -2
     return 0
 """
 """The C callbacks of ``nutpie.compile_pymc``'s numba backend, as source PyTensor's
-numba cache can key (nutpie's own are closures over randomly named data fields)."""
+numba cache can key (nutpie's own are closures over randomly named data fields).
+
+They copy the result element by element: numba compiles ``out[...] = grad`` with its
+broadcasting check, whose error message (shapes formatted into a string) took about 3 s
+of each empty-cache compile; the shapes are fixed here (``N_DIM``, ``N_EXPANDED``)."""
 
 
 def cache_dir() -> Path:
