@@ -78,7 +78,7 @@ def test_variable_names_and_dims(cohort) -> None:
     assert not np.any(data.wave[np.array(model.coords["dropout_row"])] == 0)
     # g_wave and d_qct_wave have t1 fixed at 0
     free = {v.name for v in model.free_RVs}
-    assert {"u_site_z", "w_participant"} <= free and "v_participant" not in free
+    assert {"u_site_z_free", "w_participant"} <= free and "v_participant" not in free
     g = pm.draw(model["g_wave"], random_seed=1, mode=FAST)
     assert g[0] == 0.0 and np.all(g[1:] != 0.0)
 

@@ -36,6 +36,7 @@ from bayes_qct.modeling.designs.person_data import (
     PersonOutcome,
     person_data,
 )
+from bayes_qct.modeling.designs.person_wave_model import zero_sum_standard_normal
 from bayes_qct.modeling.likelihoods import Family
 from bayes_qct.modeling.ops import Ops
 from bayes_qct.modeling.priors import PriorTable, make_prior
@@ -135,7 +136,7 @@ class PersonDesign(Design):
             import pymc as pm
 
             sigma = make_prior("sigma_site", priors)
-            z = pm.ZeroSumNormal("u_site_z", sigma=1.0, dims=DIM_SITE)
+            z = zero_sum_standard_normal("u_site_z", DIM_SITE)
             values["u_site"] = pm.Deterministic("u_site", sigma * z, dims=DIM_SITE)
         else:
             values["b_site2"] = make_prior("b_site2", priors)
@@ -195,7 +196,7 @@ class PersonDesign(Design):
 
     def internal_variables(self) -> dict[str, str]:
         """Name the sampler's standardised site effects, stored beside ``u_site``."""
-        return {"u_site_z": "u_site"}
+        return {"u_site_z_free": "u_site", "u_site_z": "u_site"}
 
     def check_statistics(self, *, prior: bool = False) -> dict[str, Any]:
         """Share of 1s (binary); mean, variance, share above 90 and at the bound (counts)."""

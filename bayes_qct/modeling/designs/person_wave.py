@@ -269,6 +269,7 @@ class PersonWave(Design):
             "g_qct_wave_free": "d_qct_wave",
             "a_voluntary": "b0",
             "a_qct": "b_qct",
+            "u_site_z_free": "u_site",
             "u_site_z": "u_site",
             "w_participant": "v_participant",
         }

@@ -99,9 +99,12 @@ def fixed_effects(data: PersonWaveData, priors: Mapping[str, Any]) -> dict[str, 
     zero = pt.zeros(1)
     vol, qct = pt.concatenate([zero, g_vol]), pt.concatenate([zero, g_qct])
     # cell = 2 wave + QCT: a status's change from t1 less its mean over observed waves
+    # (built from the free effects, not from vol / qct: a join's gradient is a split,
+    # about 3 s of numba compiling from an empty cache; see zero_sum_standard_normal)
+    follow, later = np.maximum(CELL_WAVE - 1, 0), (CELL_WAVE > 0).astype(np.float64)
     cells = (
-        vol[CELL_WAVE] * (1.0 - CELL_QCT)
-        + qct[CELL_WAVE] * CELL_QCT
+        g_vol[follow] * (later * (1.0 - CELL_QCT))
+        + g_qct[follow] * (later * CELL_QCT)
         - (mean_vol * (1.0 - CELL_QCT) + mean_qct * CELL_QCT)
     )
     return {
@@ -138,8 +141,32 @@ def site_effect_values(priors: Mapping[str, Any]) -> Any:
     import pymc as pm
 
     sigma = make_prior("sigma_site", priors)
-    z = pm.ZeroSumNormal("u_site_z", sigma=1.0, dims=DIM_SITE)
+    z = zero_sum_standard_normal("u_site_z", DIM_SITE)
     return pm.Deterministic("u_site", sigma * z, dims=DIM_SITE)
+
+
+def zero_sum_standard_normal(name: str, dim: str) -> Any:
+    """Create a standard normal summing to zero over ``dim``, as ``pm.ZeroSumNormal(name, 1)``.
+
+    ``pm.ZeroSumNormal`` samples S - 1 free values and maps them into the zero-sum
+    subspace with ``ZeroSumTransform.extend_axis`` (an isometry, so the free values are
+    independent standard normals). The same map is written here without its
+    ``concatenate``: the gradient of a join is a split, whose numba code took about 3 s
+    of an empty-cache compile and was the graph's only one. Same distribution, same
+    sampler coordinates (``<name>_free``: the S - 1 values), ``<name>`` a deterministic.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    size = len(pm.modelcontext(None).coords[dim])
+    if size < 2:  # one site: its effect is 0
+        return pm.Deterministic(name, pt.zeros(size), dims=dim)
+    free = pm.Normal(f"{name}_free", 0.0, 1.0, shape=(size - 1,))
+    total, root = free.sum(), np.sqrt(size)
+    norm = total / (root + size)
+    last = (np.arange(size) == size - 1).astype(np.float64)
+    spread = free[np.minimum(np.arange(size), size - 2)] * (1.0 - last)
+    return pm.Deterministic(name, spread + (norm - total / root) * last - norm, dims=dim)
 
 
 def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable) -> dict[str, Any]:
