@@ -252,7 +252,7 @@ def _dropout_term(
         level=level,
     )
     seen_ll, missing_ll = mechanism.dropout_loglik(PT, dropout)
-    row_ll = pt.zeros(rows.size)
+    row_ll = pt.as_tensor_variable(np.zeros(rows.size))  # not pt.zeros: see _outcome_term
     row_ll = pt.set_subtensor(row_ll[np.flatnonzero(observed)], seen_ll)
     if missing.size:
         row_ll = pt.set_subtensor(row_ll[np.flatnonzero(~observed)], missing_ll)

@@ -188,32 +188,30 @@ def _grouped_binomial_term(ops: Ops, inputs: DropoutInputs, phi: Any) -> Any:
 
     (divide by ``exp(k eta)`` or by ``exp((k - n) eta)``): a polynomial in ``x`` in (0, 1]
     with coefficients in [0, 1]. Every term is positive, so it is accurate to a few ulp
-    without a log-sum-exp, and its gradient reuses the powers: k_max + 1 exponentials per
-    missing row where the log-sum-exp took them once in the density and again in its
-    gradient (softmax), and no per-row log-sigmoid.
+    without a log-sum-exp. The coefficients are one table per group (the reversed rows
+    read it backwards), and the sum and its gradient are one loop per row with a running
+    power of ``x`` (:mod:`bayes_qct.modeling.polysum`): one exponential per missing row
+    where the log-sum-exp took k_max + 1 in the density and as many in its gradient.
     """
     first, inverse = inputs.groups
     n_g = np.asarray(inputs.n, dtype=np.float64)[first]
-    size, j = n_g.size, np.arange(inputs.k_max + 1, dtype=np.float64)  # j: the power of x
-    # forward rows (k = j) then reversed rows (k = n - j) of each group
-    n2 = np.concatenate([n_g, n_g])
-    k = np.concatenate([np.broadcast_to(j, (size, j.size)), n_g[:, None] - j])
-    log_choose = log_choose_table(n2, inputs.k_max)  # C(n, n - j) = C(n, j)
-    top = np.max(log_choose, axis=-1, keepdims=True)
-    eta_r = ops.take(inputs.eta_r, np.concatenate([first, first]))
-    log_miss = log_missing_grid(ops, eta_r, phi, n2, inputs.k_max, k=np.maximum(k, 0.0))
-    coef = ops.exp(log_choose - top + log_miss)
+    j = np.arange(inputs.k_max + 1, dtype=np.float64)  # j: k, or its power of x
+    log_choose = log_choose_table(n_g, inputs.k_max)
+    top = np.max(log_choose, axis=-1)
+    eta_r = ops.take(inputs.eta_r, first)
+    # C(n, k) P(r = 0 | k) / max C(n, .): one exponential per cell (in sigmoid)
+    z = eta_r[..., None] + ops.col(phi)[..., None] * (j / np.maximum(n_g, 1.0)[:, None])
+    coef = np.exp(log_choose - top[:, None]) * ops.sigmoid(-z)
     eta = ops.take(inputs.eta, inputs.missing)
     absolute = ops.maximum(eta, -eta)
     x = ops.exp(-absolute)
-    rows = ops.pick_rows(coef, inverse + size * ops.as_index(eta > 0))  # reversed where eta > 0
-    poly = ops.sum(rows * ops.exp(-absolute[..., None] * j))
-    n = np.asarray(inputs.n, dtype=np.float64)[inputs.missing]
-    count = top[:size, 0][inverse] + ops.log(poly) - n * ops.log1p(x)
+    n = np.asarray(inputs.n)[inputs.missing]
+    poly = ops.log_poly(coef, absolute, inverse, ops.as_index(eta > 0), n.astype(np.int64))
+    count = top[inverse] + poly - n * ops.log1p(x)
     if not inputs.family.has_zero_part:
         return count
     zeta = ops.take(inputs.row_params[0], inputs.missing)
-    miss_zero = ops.take(log_miss[..., :size, 0], inverse)  # log P(r = 0 | k = 0)
+    miss_zero = ops.take(log_sigmoid(ops, -eta_r), inverse)  # log P(r = 0 | k = 0)
     return ops.logaddexp(log_sigmoid(ops, zeta) + miss_zero, log_sigmoid(ops, -zeta) + count)
 
 

@@ -45,6 +45,8 @@ class Ops:
     logsumexp: Callable[[Any], Any]  # over the last axis
     sum: Callable[[Any], Any]  # over the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
+    sigmoid: Callable[[Any], Any]
+    log_poly: Callable[..., Any]  # bayes_qct.modeling.polysum.LogPolySum
 
 
 CACHE_BLOCK_ELEMENTS = 2**17
@@ -107,6 +109,8 @@ NP = Ops(
     logsumexp=_np_logsumexp,
     sum=lambda x: np.sum(x, axis=-1),
     matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
+    sigmoid=special.expit,
+    log_poly=lambda *args: _polysum().np_log_poly_sum(*args),
 )
 """NumPy/SciPy backend: parameters carry leading draw axes, rows on the last axis."""
 
@@ -186,7 +190,15 @@ def _pytensor_ops() -> Ops:
         logsumexp=lambda x: pt.logsumexp(x, axis=-1),
         sum=lambda x: pt.sum(x, axis=-1),
         matvec=lambda x, beta: x @ beta,
+        sigmoid=pt.sigmoid,
+        log_poly=lambda *args: _polysum().log_poly_sum(*args),
     )
+
+
+def _polysum() -> Any:
+    from bayes_qct.modeling import polysum  # imports PyTensor and numba
+
+    return polysum
 
 
 def __getattr__(name: str) -> Any:

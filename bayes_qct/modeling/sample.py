@@ -207,6 +207,9 @@ def _sample_numpyro(model: pm.Model, settings: SamplerSettings, progress: bool) 
     from pymc.sampling import jax as pmjax
     from pymc.util import get_default_varnames
 
+    from bayes_qct.modeling.polysum import register_jax
+
+    register_jax()  # the selection model's summed-out counts
     logp_fn = jax.jit(pmjax.get_jaxified_logp(model, negative_logp=False))
     initial_points = pmjax._get_batched_jittered_initial_points(
         model=model,
