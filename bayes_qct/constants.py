@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TOOLKIT_VERSION = "0.7.0"
+TOOLKIT_VERSION = "0.8.0"
 """The toolkit's version (recorded in every fit; a fit made by another version is not reused)."""
 
 WAVES: tuple[str, ...] = ("t1", "t2", "t3", "t4")
