@@ -128,8 +128,11 @@ def test_recovers_status_by_wave_effects(mechanism: str, phi: float) -> None:
     os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
     import arviz as az
 
+    from bayes_qct.modeling.polysum import register_jax
+
     cohort, truth = simulate_cohort(157, seed=2, phi=phi)
     model = build_model(cohort, _spec("zero-inflated-binomial", mechanism))
+    register_jax()  # PyMC's own numpyro path: the selection term's JAX code (sample.py does it)
     idata = pm.sample(
         draws=500,
         tune=500,

@@ -51,7 +51,7 @@ def test_arviz_summaries_and_plots_work_on_the_file(fit):
 def test_the_file_names_and_describes_its_variables(fit):
     tree = open_posterior(fit.folder)
     posterior = tree["posterior"].to_dataset()
-    internals = {"u_site_z", "w_participant", "g_wave_free", "g_qct_wave_free", "a_voluntary"}
+    internals = {"u_site_z_free", "w_participant", "g_wave_free", "g_qct_wave_free", "a_voluntary"}
     assert not internals & set(posterior.data_vars)
     assert internals <= set(tree["sampler_internals"].to_dataset().data_vars)
     assert list(posterior["g_wave"]["followup"].values) == ["t2", "t3", "t4"]

@@ -4,8 +4,9 @@ After sampling, :func:`for_reviewers` rearranges the DataTree so that ArviZ's su
 and plots, opened on the file, show the model as it is written:
 
 * the sampler's internal coordinates of a parameter also stored in its natural form
-  (``u_site_z`` beside ``u_site``, ``w_participant`` beside ``v_participant``, the free
-  entries of a wave effect) move to a ``sampler_internals`` group;
+  (the free values ``u_site_z_free`` of the zero-sum ``u_site / sigma_site`` beside ``u_site``,
+  ``w_participant`` beside ``v_participant``, the free entries of a wave effect) move to
+  a ``sampler_internals`` group;
 * a parameter with entries fixed by definition keeps only its free entries (the
   design's :meth:`~bayes_qct.modeling.designs.base.Design.file_form`: no constant
   variable with an undefined r_hat), its attributes saying so;

@@ -196,7 +196,7 @@ class PersonDesign(Design):
 
     def internal_variables(self) -> dict[str, str]:
         """Name the sampler's standardised site effects, stored beside ``u_site``."""
-        return {"u_site_z_free": "u_site", "u_site_z": "u_site"}
+        return {"u_site_z_free": "u_site"}
 
     def check_statistics(self, *, prior: bool = False) -> dict[str, Any]:
         """Share of 1s (binary); mean, variance, share above 90 and at the bound (counts)."""

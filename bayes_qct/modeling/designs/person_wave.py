@@ -270,7 +270,6 @@ class PersonWave(Design):
             "a_voluntary": "b0",
             "a_qct": "b_qct",
             "u_site_z_free": "u_site",
-            "u_site_z": "u_site",
             "w_participant": "v_participant",
         }
 

@@ -153,20 +153,22 @@ def zero_sum_standard_normal(name: str, dim: str) -> Any:
     independent standard normals). The same map is written here without its
     ``concatenate``: the gradient of a join is a split, whose numba code took about 3 s
     of an empty-cache compile and was the graph's only one. Same distribution, same
-    sampler coordinates (``<name>_free``: the S - 1 values), ``<name>`` a deterministic.
+    sampler coordinates (``<name>_free``: the S - 1 values). Returns the S values, not
+    stored: the caller stores what it builds from them (``u_site``), so the draws keep
+    one copy of the sites (S x draws each: 32 MB at 1,000 sites).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     size = len(pm.modelcontext(None).coords[dim])
     if size < 2:  # one site: its effect is 0
-        return pm.Deterministic(name, pt.zeros(size), dims=dim)
+        return pt.zeros(size)
     free = pm.Normal(f"{name}_free", 0.0, 1.0, shape=(size - 1,))
     total, root = free.sum(), np.sqrt(size)
     norm = total / (root + size)
     last = (np.arange(size) == size - 1).astype(np.float64)
     spread = free[np.minimum(np.arange(size), size - 2)] * (1.0 - last)
-    return pm.Deterministic(name, spread + (norm - total / root) * last - norm, dims=dim)
+    return spread + (norm - total / root) * last - norm
 
 
 def participant_effects(values: Mapping[str, Any], data: Any, priors: PriorTable) -> dict[str, Any]:
