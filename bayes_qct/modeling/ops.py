@@ -26,7 +26,6 @@ class Ops:
 
     take: Callable[[Any, Any], Any]  # x[..., idx]: rows on the last axis
     take_rows: Callable[[Any, Any], Any]  # x[..., idx, :]: rows before a last (k) axis
-    pick_rows: Callable[[Any, Any], Any]  # take_rows with an index per draw (idx: ... x rows)
     col: Callable[[Any], Any]  # per-draw scalar -> broadcastable against rows
     zeros_like: Callable[[Any], Any]
     where: Callable[..., Any]
@@ -43,7 +42,6 @@ class Ops:
     eq: Callable[[Any, Any], Any]
     as_index: Callable[[Any], Any]  # whole numbers (as floats or ints) -> int64 indices
     logsumexp: Callable[[Any], Any]  # over the last axis
-    sum: Callable[[Any], Any]  # over the last axis
     matvec: Callable[[Any, Any], Any]  # rows x columns matrix times per-draw coefficients
     sigmoid: Callable[[Any], Any]
     log_poly: Callable[..., Any]  # bayes_qct.modeling.polysum.LogPolySum
@@ -90,7 +88,6 @@ def _np_logsumexp(x: Any) -> Any:
 NP = Ops(
     take=lambda x, idx: np.take(x, idx, axis=-1),
     take_rows=lambda x, idx: np.take(x, idx, axis=-2),
-    pick_rows=lambda x, idx: np.take_along_axis(x, np.asarray(idx)[..., None], axis=-2),
     col=lambda x: np.asarray(x, dtype=np.float64)[..., None],
     zeros_like=np.zeros_like,
     where=np.where,
@@ -107,7 +104,6 @@ NP = Ops(
     eq=np.equal,
     as_index=lambda x: np.asarray(x).astype(np.int64),
     logsumexp=_np_logsumexp,
-    sum=lambda x: np.sum(x, axis=-1),
     matvec=lambda x, beta: np.einsum("...c,rc->...r", beta, x),
     sigmoid=special.expit,
     log_poly=lambda *args: _polysum().np_log_poly_sum(*args),
@@ -166,7 +162,6 @@ def _pytensor_ops() -> Ops:
     return Ops(
         take=take,  # constant rows of a row expression: taken at its leaves
         take_rows=lambda x, idx: x[idx],
-        pick_rows=lambda x, idx: x[idx],
         col=lambda x: x,
         zeros_like=pt.zeros_like,
         where=_pt_where,
@@ -188,7 +183,6 @@ def _pytensor_ops() -> Ops:
         eq=_either(pt.eq, np.equal),
         as_index=lambda x: pt.cast(x, "int64") if _is_graph(x) else np.asarray(x).astype(np.int64),
         logsumexp=lambda x: pt.logsumexp(x, axis=-1),
-        sum=lambda x: pt.sum(x, axis=-1),
         matvec=lambda x, beta: x @ beta,
         sigmoid=pt.sigmoid,
         log_poly=lambda *args: _polysum().log_poly_sum(*args),
