@@ -62,7 +62,8 @@ INPUT_FIELDS: dict[str, str] = {
     "trials": "trials",
     "y": "y_filled",
 }
-COVARIATE_FIELDS: dict[str, str] = {"x": "x", "participant_x": "participant_x"}
+COVARIATE_FIELDS: dict[str, str] = {"participant_x": "participant_x"}
+"""Inputs of the compile-once build with covariates: the model reads them per participant."""
 
 
 def covariate_matrix(cohort: Cohort, names: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
