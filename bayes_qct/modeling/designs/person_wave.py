@@ -54,6 +54,7 @@ from bayes_qct.modeling.designs.person_wave_model import (
     fixed_effects,
     participant_effects,
     participant_level,
+    participant_offset,
     site_effect_values,
 )
 from bayes_qct.modeling.likelihoods import Family
@@ -194,9 +195,7 @@ class PersonWave(Design):
         if PERSON_ETA in values:  # the built model
             person, cell_eta = values[PERSON_ETA], values[CELL_ETA]
         else:  # status in the cell: a counterfactual changes the rows' status only
-            person = ops.take(values["u_site"], data.participant_site) + values["v_participant"]
-            if data.covariate_names:
-                person = person + ops.matvec(data.participant_x, values["beta_cov"])
+            person = participant_offset(ops, values, data) + values["v_participant"]
             cell_eta = (
                 ops.col(values["b0"])
                 + ops.col(values["b_qct"]) * CELL_QCT

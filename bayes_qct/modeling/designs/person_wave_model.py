@@ -19,14 +19,16 @@ def participant_level(ops: Ops, values: Mapping[str, Any], data: PersonWaveData)
     Everything constant within a participant, baseline covariates included, so the
     centred ``w_participant`` absorbs none of it (see :func:`participant_effects`).
     """
-    loc = (
-        ops.col(values["b0"])
-        + ops.col(values["b_qct"]) * data.participant_qct
-        + ops.take(values["u_site"], data.participant_site)
-    )
+    status = ops.col(values["b0"]) + ops.col(values["b_qct"]) * data.participant_qct
+    return status + participant_offset(ops, values, data)
+
+
+def participant_offset(ops: Ops, values: Mapping[str, Any], data: PersonWaveData) -> Any:
+    """Give each participant's level less its status's: u_site[s(i)] + x_i beta."""
+    offset = ops.take(values["u_site"], data.participant_site)
     if data.covariate_names:
-        loc = loc + ops.matvec(data.participant_x, values["beta_cov"])
-    return loc
+        offset = offset + ops.matvec(data.participant_x, values["beta_cov"])
+    return offset
 
 
 CELL_ETA = "cell_eta"
